@@ -1,0 +1,1 @@
+"""ccmbot: log care-management minutes from chat and bill them correctly."""

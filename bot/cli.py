@@ -1,0 +1,321 @@
+"""The `ccmbot` command line. A user error exits 2 with one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.months import local_today, month_bounds, parse_month
+from storage.db import Database
+from storage.ledger import LedgerError, record_consent, require_active_patient
+from storage.queries import panel
+from storage.roster import (
+    PatientFields,
+    import_patients_csv,
+    import_staff_csv,
+    list_patients,
+    list_staff,
+    parse_date,
+    require_staff,
+    upsert_patient,
+    upsert_staff,
+)
+
+
+class UserError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+@dataclass
+class Context:
+    """What every command needs, made on first use so --help works without a database."""
+
+    settings_override: Settings | None = None
+    _settings: Settings | None = None
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = self.settings_override or load_settings()
+            except ConfigError as exc:
+                fail(str(exc))
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.settings.database_url)
+        return self._database
+
+    def today(self, override: date | None = None) -> date:
+        return override or local_today(self.settings.tz)
+
+
+def open_database(url: str) -> Database:
+    try:
+        return Database(url)
+    except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
+        fail(f"cannot open the database at {redact(url)}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+
+def redact(url: str) -> str:
+    """Hide a password in a database URL before it is printed."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured URL"
+
+
+class CcmGroup(click.Group):
+    """Turns refusals from the domain into one-line user errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (LedgerError, ConfigError, ValueError) as exc:
+            if isinstance(exc, click.ClickException):
+                raise
+            raise UserError(str(exc)) from None
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def as_date(value: Any) -> date | None:
+    return value.date() if value is not None else None
+
+
+@click.group(cls=CcmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """ccmbot: log care-management minutes from chat and bill them correctly."""
+    ctx.ensure_object(Context)
+
+
+@cli.group(cls=CcmGroup)
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(c: Context) -> None:
+    """Apply migrations up to the newest schema."""
+    database = c.db  # opening the database migrates it
+    click.echo(f"database at {redact(database.url)} is at the newest schema")
+
+
+# --- staff -----------------------------------------------------------------
+
+
+@cli.group(cls=CcmGroup)
+def staff() -> None:
+    """The staff roster: who may log and ask."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help="physician, np, pa, cns, cnm, rn, lpn, ma, pharmacist, clinical_staff, non_clinical")
+@click.option("--slack-id", default=None, help="Slack user id, e.g. U0123ABCD")
+@click.option("--admin", is_flag=True, help="May close months, record consent and manage the roster")
+@pass_ctx
+def staff_add(c: Context, name: str, role: str, slack_id: str | None, admin: bool) -> None:
+    """Add or update a staff member."""
+    with c.db.session() as s:
+        member, changed = upsert_staff(s, name=name, role=role, slack_user_id=slack_id, is_admin=admin)
+        s.commit()
+        click.echo(f"{'saved' if changed else 'unchanged'}: {member.name} ({member.role}{', admin' if member.is_admin else ''})")
+
+
+@staff.command("list")
+@pass_ctx
+def staff_list(c: Context) -> None:
+    """List the staff roster."""
+    with c.db.session() as s:
+        for m in list_staff(s):
+            flags = ", ".join(f for f in ("admin" if m.is_admin else "", "" if m.active else "inactive") if f)
+            click.echo(f"{m.slack_user_id or '-':<12} {m.name:<24} {m.role:<15} {m.track.value:<15} {flags}")
+
+
+@staff.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def staff_import(c: Context, file: Path) -> None:
+    """Import staff from a CSV (slack_user_id,name,role,admin). All or nothing."""
+    with c.db.session() as s:
+        rows, changed = import_staff_csv(s, file)
+    click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
+
+
+# --- patients --------------------------------------------------------------
+
+
+@cli.group(cls=CcmGroup)
+def patients() -> None:
+    """The patient roster and eligibility facts."""
+
+
+@patients.command("add")
+@click.argument("key")
+@click.option("--practitioner", default=None, help="Billing practitioner: Slack user id or name")
+@click.option("--conditions", type=click.IntRange(0, 50), default=0, help="Qualifying chronic conditions")
+@click.option("--care-plan", type=DATE, default=None, help="Care-plan date, YYYY-MM-DD")
+@click.option("--initiating-visit", type=DATE, default=None, help="Initiating-visit date, YYYY-MM-DD")
+@click.option("--programs", default="CCM", show_default=True, help="Enrolled programs, e.g. CCM;RPM")
+@click.option("--label", default=None, help="Optional label (kept out of Slack unless the practice allows it)")
+@pass_ctx
+def patients_add(
+    c: Context, key: str, practitioner: str | None, conditions: int, care_plan: Any, initiating_visit: Any, programs: str, label: str | None
+) -> None:
+    """Add or update a patient."""
+    fields = PatientFields(
+        key=key,
+        billing_practitioner=practitioner,
+        chronic_conditions=conditions,
+        care_plan_date=as_date(care_plan),
+        initiating_visit_date=as_date(initiating_visit),
+        programs=programs,
+        label=label,
+    )
+    with c.db.session() as s:
+        patient, changed = upsert_patient(s, fields, actor=None, today=c.today())
+        s.commit()
+        click.echo(f"{'saved' if changed else 'unchanged'}: patient {patient.key} ({patient.programs})")
+
+
+@patients.command("list")
+@pass_ctx
+def patients_list(c: Context) -> None:
+    """List patients."""
+    with c.db.session() as s:
+        for p in list_patients(s):
+            click.echo(
+                f"{p.key:<12} {p.programs:<10} conditions={p.chronic_conditions} care_plan={p.care_plan_date or '-'} "
+                f"visit={p.initiating_visit_date or '-'}{'' if p.active else ' inactive'}"
+            )
+
+
+@patients.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def patients_import(c: Context, file: Path) -> None:
+    """Import patients from a CSV (see README). All or nothing."""
+    with c.db.session() as s:
+        rows, changed = import_patients_csv(s, file, today=c.today())
+    click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
+
+
+# --- consent ---------------------------------------------------------------
+
+
+@cli.group(cls=CcmGroup)
+def consent() -> None:
+    """Consent records (history is kept; a change adds a row)."""
+
+
+def _consent(c: Context, patient_key: str, program: str, status: str, method: str | None, when: Any, by: str | None) -> None:
+    today = c.today()
+    with c.db.session() as s:
+        patient = require_active_patient(s, patient_key)
+        actor = require_staff(s, by) if by else None
+        row = record_consent(
+            s, patient, program=program.upper(), status=status, method=method, effective_date=as_date(when) or today, by=actor, today=today
+        )
+        if row is None:
+            click.echo(f"unchanged: patient {patient.key} {program.upper()} consent is already {status}")
+        else:
+            click.echo(f"recorded: patient {patient.key} {row.program} consent {row.status} on {row.effective_date}")
+
+
+@consent.command("record")
+@click.argument("patient")
+@click.option("--program", type=click.Choice(["CCM", "PCM", "RPM"], case_sensitive=False), default="CCM", show_default=True)
+@click.option("--method", type=click.Choice(["verbal", "written"]), required=True)
+@click.option("--date", "when", type=DATE, default=None, help="Date consent was given (default today)")
+@click.option("--by", default=None, help="Who recorded it: Slack user id or name")
+@click.option("--declined", is_flag=True, help="Record that the patient declined")
+@pass_ctx
+def consent_record(c: Context, patient: str, program: str, method: str, when: Any, by: str | None, declined: bool) -> None:
+    """Record consent granted (or --declined) for a program."""
+    _consent(c, patient, program, "declined" if declined else "granted", method, when, by)
+
+
+@consent.command("revoke")
+@click.argument("patient")
+@click.option("--program", type=click.Choice(["CCM", "PCM", "RPM"], case_sensitive=False), default="CCM", show_default=True)
+@click.option("--date", "when", type=DATE, default=None, help="Date of revocation (default today)")
+@click.option("--by", default=None, help="Who recorded it: Slack user id or name")
+@pass_ctx
+def consent_revoke(c: Context, patient: str, program: str, when: Any, by: str | None) -> None:
+    """Record that the patient revoked consent."""
+    _consent(c, patient, program, "revoked", None, when, by)
+
+
+# --- demo ------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"
+
+
+@cli.command("panel")
+@click.option("--month", default=None, help="YYYY-MM (default: this month)")
+@pass_ctx
+def panel_cmd(c: Context, month: str | None) -> None:
+    """Print the panel: every active patient with this month's minutes and consent."""
+    print_panel(c.db, parse_month(month) if month else c.today())
+
+
+def print_panel(database: Database, day: date) -> None:
+    start, end = month_bounds(day)
+    with database.session() as s:
+        rows = panel(s, start, end)
+    click.echo(f"Panel for {start:%B %Y}: {len(rows)} active patients")
+    click.echo(f"{'patient':<10} {'programs':<9} {'cond':>4} {'practitioner':<18} {'prac':>5} {'staff':>5} {'n/c':>5}  consent")
+    for r in rows:
+        by_track: dict[str, int] = {}
+        for tracks in r.minutes.values():
+            for track, m in tracks.items():
+                by_track[track] = by_track.get(track, 0) + m
+        consent = ", ".join(f"{p} {c.status} {c.effective_date}" for p, c in sorted(r.consents.items())) or "none on file"
+        click.echo(
+            f"{r.key:<10} {';'.join(r.programs):<9} {r.chronic_conditions:>4} {(r.billing_practitioner or '-')[:18]:<18} "
+            f"{by_track.get('practitioner', 0):>5} {by_track.get('clinical_staff', 0):>5} {by_track.get('non_clinical', 0):>5}  {consent}"
+        )
+
+
+@cli.command("demo")
+@pass_ctx
+def demo(c: Context) -> None:
+    """Create the demo database (ccmbot-demo.db), load the example roster and show the panel."""
+    database = open_database(DEMO_DATABASE_URL)
+    today = c.today()
+    with database.session() as s:
+        import_staff_csv(s, EXAMPLES / "staff.csv")
+        import_patients_csv(s, EXAMPLES / "patients.csv", today=today)
+    print_panel(database, today)
+
+
+def main() -> None:
+    cli(prog_name="ccmbot")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Settings from the environment (and a .env file), validated once at start.
+
+An invalid value stops the program with one line naming the variable and what
+is allowed, so a misconfigured deployment fails loudly instead of billing wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_URL = "sqlite:///ccmbot.db"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the program cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    practice_tz: str = "America/New_York"
+    max_minutes_per_entry: int = 240
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    # Billing policy (cms-rules.md §11 and §14).
+    pool_practitioner_minutes: str = "below_threshold"  # or "always"
+    cap_99437: int = 1
+    date_of_service: str = "month_end"  # or "threshold_date"
+    amounts_csv: str | None = None
+    holidays: tuple[date, ...] = field(default_factory=tuple)
+    digest_channel: str | None = None
+    digest_time: time = time(9, 0)
+    digest_from_day: int = 15
+    final_call_time: time = time(12, 0)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.practice_tz)
+
+
+def _int(name: str, raw: str, lo: int, hi: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; allowed: {lo}..{hi}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is out of range; allowed: {lo}..{hi}")
+    return value
+
+
+def _choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    if raw not in allowed:
+        raise ConfigError(f"{name}={raw!r} is not allowed; use one of: {', '.join(allowed)}")
+    return raw
+
+
+def _clock(name: str, raw: str) -> time:
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a time of day; write it as HH:MM, e.g. 09:00") from None
+
+
+def _dates(name: str, raw: str) -> tuple[date, ...]:
+    out = []
+    for part in filter(None, (p.strip() for p in raw.replace(";", ",").split(","))):
+        try:
+            out.append(date.fromisoformat(part))
+        except ValueError:
+            raise ConfigError(f"{name} has {part!r}, not a date; list dates as YYYY-MM-DD separated by commas") from None
+    return tuple(out)
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
+    """Read settings; the process environment wins over the .env file."""
+    merged: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = merged.get(name)
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    kwargs: dict[str, object] = {}
+    if (url := get("CCMBOT_DATABASE_URL")) is not None:
+        if "://" not in url:
+            raise ConfigError(
+                f"CCMBOT_DATABASE_URL={url!r} is not a database URL; allowed: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+            )
+        kwargs["database_url"] = url
+    if (tz := get("CCMBOT_PRACTICE_TZ")) is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"CCMBOT_PRACTICE_TZ={tz!r} is not a time zone; use an IANA name such as America/New_York") from None
+        kwargs["practice_tz"] = tz
+    if (raw := get("CCMBOT_MAX_MINUTES_PER_ENTRY")) is not None:
+        kwargs["max_minutes_per_entry"] = _int("CCMBOT_MAX_MINUTES_PER_ENTRY", raw, 1, 1440)
+    for env_name, attr in (
+        ("SLACK_BOT_TOKEN", "slack_bot_token"),
+        ("SLACK_APP_TOKEN", "slack_app_token"),
+        ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        ("CCMBOT_SLACK_API_URL", "slack_api_url"),
+        ("CCMBOT_AMOUNTS_CSV", "amounts_csv"),
+        ("CCMBOT_DIGEST_CHANNEL", "digest_channel"),
+    ):
+        if (value := get(env_name)) is not None:
+            kwargs[attr] = value
+    if (raw := get("CCMBOT_POOL_PRACTITIONER_MINUTES")) is not None:
+        kwargs["pool_practitioner_minutes"] = _choice("CCMBOT_POOL_PRACTITIONER_MINUTES", raw, ("below_threshold", "always"))
+    if (raw := get("CCMBOT_CAP_99437")) is not None:
+        kwargs["cap_99437"] = _int("CCMBOT_CAP_99437", raw, 0, 10)
+    if (raw := get("CCMBOT_DATE_OF_SERVICE")) is not None:
+        kwargs["date_of_service"] = _choice("CCMBOT_DATE_OF_SERVICE", raw, ("month_end", "threshold_date"))
+    if (raw := get("CCMBOT_HOLIDAYS")) is not None:
+        kwargs["holidays"] = _dates("CCMBOT_HOLIDAYS", raw)
+    if (raw := get("CCMBOT_DIGEST_TIME")) is not None:
+        kwargs["digest_time"] = _clock("CCMBOT_DIGEST_TIME", raw)
+    if (raw := get("CCMBOT_DIGEST_FROM_DAY")) is not None:
+        kwargs["digest_from_day"] = _int("CCMBOT_DIGEST_FROM_DAY", raw, 1, 28)
+    if (raw := get("CCMBOT_FINAL_CALL_TIME")) is not None:
+        kwargs["final_call_time"] = _clock("CCMBOT_FINAL_CALL_TIME", raw)
+    return Settings(**kwargs)  # type: ignore[arg-type]

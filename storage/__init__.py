@@ -1,0 +1,1 @@
+"""Persistence: every SQL statement of ccmbot lives in this package."""

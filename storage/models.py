@@ -1,0 +1,289 @@
+"""Tables. Every change to them goes through storage.ledger or storage.roster.
+
+Service dates are local DATEs in the practice time zone; instants (created_at,
+voided_at, ...) are UTC. Nothing is hard deleted: entries are voided, consents
+and month closes keep their history.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    # Named constraints so that migrations can refer to them on every backend.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Role(str, enum.Enum):
+    physician = "physician"
+    np = "np"
+    pa = "pa"
+    cns = "cns"
+    cnm = "cnm"
+    rn = "rn"
+    lpn = "lpn"
+    ma = "ma"
+    pharmacist = "pharmacist"
+    clinical_staff = "clinical_staff"
+    non_clinical = "non_clinical"
+
+
+class Track(str, enum.Enum):
+    """Whose time it is decides which codes it can count toward (cms-rules §1 X6, §3)."""
+
+    practitioner = "practitioner"
+    clinical_staff = "clinical_staff"
+    non_clinical = "non_clinical"
+
+
+PRACTITIONER_ROLES = frozenset({Role.physician, Role.np, Role.pa, Role.cns, Role.cnm})
+NON_CLINICAL_ROLES = frozenset({Role.non_clinical})
+
+
+def track_for_role(role: Role | str) -> Track:
+    role = Role(role)
+    if role in PRACTITIONER_ROLES:
+        return Track.practitioner
+    if role in NON_CLINICAL_ROLES:
+        return Track.non_clinical
+    return Track.clinical_staff
+
+
+class Program(str, enum.Enum):
+    CCM = "CCM"
+    PCM = "PCM"
+    RPM = "RPM"
+
+
+ENROLMENT_PROGRAMS = ("CCM", "PCM", "RPM", "APCM")
+
+
+class ConsentStatus(str, enum.Enum):
+    granted = "granted"
+    declined = "declined"
+    revoked = "revoked"
+
+
+class Source(str, enum.Enum):
+    slack = "slack"
+    cli = "cli"
+    modal = "modal"
+    import_ = "import"
+
+
+ACTIVITIES = (
+    "medication_review",
+    "lab_review",
+    "patient_outreach",
+    "portal_message",
+    "care_plan",
+    "care_coordination",
+    "caregiver_communication",
+    "community_resources",
+    "transition_of_care",
+    "device_data_review",
+    "other",
+)
+
+# RPM needs one real-time interactive communication in the month (cms-rules §6.1, 99457).
+INTERACTIVE_ACTIVITIES = frozenset({"patient_outreach", "caregiver_communication"})
+
+
+# Roles, programs and statuses are plain strings (no native ENUM): a new value is a code change, not a type migration.
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def track(self) -> Track:
+        return track_for_role(self.role)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The practice's key exactly as typed in chat: a string, leading zeros kept.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    billing_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    chronic_conditions: Mapped[int] = mapped_column(Integer, default=0)
+    care_plan_date: Mapped[date | None] = mapped_column(Date)
+    initiating_visit_date: Mapped[date | None] = mapped_column(Date)
+    # Enrolled programs, e.g. "CCM" or "CCM;RPM" (APCM too: it blocks CCM and PCM).
+    programs: Mapped[str] = mapped_column(String(40), default="CCM")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    billing_practitioner: Mapped[Staff | None] = relationship()
+
+    @property
+    def program_list(self) -> list[str]:
+        return [p for p in self.programs.split(";") if p]
+
+
+class Consent(Base):
+    """One row per change: the history of a patient's consent to a program."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_patient_program", "patient_id", "program", "effective_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    program: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(16))  # verbal | written
+    effective_date: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PatientMonthFact(Base):
+    """Facts about one patient-month that are not minutes (complex MDM for 99487)."""
+
+    __tablename__ = "patient_month_facts"
+    __table_args__ = (UniqueConstraint("patient_id", "month", name="uq_patient_month_facts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    complex_mdm: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TimeEntry(Base):
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        # Covers the month aggregates: the panel and report read only this index.
+        Index("ix_time_entries_month", "service_date", "voided_at", "patient_id", "program", "track", "minutes"),
+        Index("ix_time_entries_patient_date", "patient_id", "service_date"),
+        Index("ix_time_entries_performer_date", "performed_by_id", "service_date"),
+        Index("ix_time_entries_source_group", "source_group"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    performed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    logged_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[date] = mapped_column(Date)
+    activity: Mapped[str] = mapped_column(String(32))
+    program: Mapped[str] = mapped_column(String(8))
+    # The performer's track when the work was done: a later role change must not rewrite history.
+    track: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    # source_group: the message (or command) the entry came from; source_key: unique per entry, the idempotency key.
+    source_group: Mapped[str] = mapped_column(String(200))
+    source_key: Mapped[str] = mapped_column(String(240), unique=True)
+    source_link: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+
+    patient: Mapped[Patient] = relationship(foreign_keys=[patient_id])
+    performed_by: Mapped[Staff] = relationship(foreign_keys=[performed_by_id])
+    logged_by: Mapped[Staff] = relationship(foreign_keys=[logged_by_id])
+
+
+TOTAL_COLUMNS = {(p.value, t.value): f"{p.value.lower()}_{t.value}" for p in Program for t in Track}
+
+
+class MonthTotal(Base):
+    """Active minutes of one patient-month by program and track, kept by the ledger in the
+    same transaction as the entries: the panel reads one row per patient instead of every entry."""
+
+    __tablename__ = "month_totals"
+    __table_args__ = (UniqueConstraint("month", "patient_id", name="uq_month_totals_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    ccm_practitioner: Mapped[int] = mapped_column(Integer, default=0)
+    ccm_clinical_staff: Mapped[int] = mapped_column(Integer, default=0)
+    ccm_non_clinical: Mapped[int] = mapped_column(Integer, default=0)
+    pcm_practitioner: Mapped[int] = mapped_column(Integer, default=0)
+    pcm_clinical_staff: Mapped[int] = mapped_column(Integer, default=0)
+    pcm_non_clinical: Mapped[int] = mapped_column(Integer, default=0)
+    rpm_practitioner: Mapped[int] = mapped_column(Integer, default=0)
+    rpm_clinical_staff: Mapped[int] = mapped_column(Integer, default=0)
+    rpm_non_clinical: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """Append-only: what changed, who changed it, before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class MonthClose(Base):
+    __tablename__ = "month_closes"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class ReminderDelivery(Base):
+    """A reminder claimed before it is posted: the unique key makes it exactly once."""
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(400))
+
+
+class ProcessedSlackEvent(Base):
+    """Slack event ids already handled, shared by every process through the database."""
+
+    __tablename__ = "processed_slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,377 @@
+"""Staff and patients: lookups, single adds and all-or-nothing CSV imports.
+
+A staff member is named by Slack user id or by name everywhere (commands, CSV
+files, billing_practitioner). An import validates every row before it writes
+anything, and importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.ledger import CONSENT_METHODS, InvalidValue, LedgerError, UnknownStaff, audit, record_consent
+from storage.models import ENROLMENT_PROGRAMS, PRACTITIONER_ROLES, Patient, Role, Staff
+
+
+class AmbiguousStaff(LedgerError):
+    reason = "ambiguous_staff"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}, column {self.column}: {self.reason}"
+
+
+class ImportRejected(LedgerError):
+    """An import with at least one bad row: nothing was written."""
+
+    reason = "import_rejected"
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}; nothing was imported.")
+
+
+def find_staff(session: Session, ref: str) -> Staff | None:
+    """By Slack user id first, then by name (any letter case). Raises AmbiguousStaff for a shared name."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    by_id = session.scalars(select(Staff).where(Staff.slack_user_id == ref)).one_or_none()
+    if by_id is not None:
+        return by_id
+    by_name = list(session.scalars(select(Staff).where(func.lower(Staff.name) == ref.lower())))
+    if len(by_name) > 1:
+        raise AmbiguousStaff(f"More than one staff member is called {ref!r}; name them by Slack user id instead.")
+    return by_name[0] if by_name else None
+
+
+def require_staff(session: Session, ref: str) -> Staff:
+    staff = find_staff(session, ref)
+    if staff is None:
+        raise UnknownStaff(f"No staff member {ref!r} on the roster; add them with `ccmbot staff add`.")
+    return staff
+
+
+def _staff_snapshot(s: Staff) -> dict[str, Any]:
+    return {"slack_user_id": s.slack_user_id, "name": s.name, "role": s.role, "is_admin": s.is_admin, "active": s.active}
+
+
+def _patient_snapshot(p: Patient) -> dict[str, Any]:
+    return {
+        "key": p.key,
+        "label": p.label,
+        "billing_practitioner_id": p.billing_practitioner_id,
+        "chronic_conditions": p.chronic_conditions,
+        "care_plan_date": p.care_plan_date.isoformat() if p.care_plan_date else None,
+        "initiating_visit_date": p.initiating_visit_date.isoformat() if p.initiating_visit_date else None,
+        "programs": p.programs,
+        "active": p.active,
+    }
+
+
+def parse_name(raw: str) -> str:
+    if not raw.strip():
+        raise InvalidValue("a name is required")
+    return raw.strip()
+
+
+def parse_role(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {r.value for r in Role}:
+        raise InvalidValue(f"{raw!r} is not a role; use one of: {', '.join(r.value for r in Role)}")
+    return value
+
+
+def parse_programs(raw: str) -> str:
+    parts = [p.strip().upper() for p in raw.replace(",", ";").split(";") if p.strip()]
+    for part in parts:
+        if part not in ENROLMENT_PROGRAMS:
+            raise InvalidValue(f"{part!r} is not a program; use CCM, PCM, RPM or APCM, separated by ';'")
+    return ";".join(dict.fromkeys(parts)) or "CCM"
+
+
+def parse_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidValue(f"{raw!r} is not a date; write YYYY-MM-DD") from None
+
+
+def parse_count(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise InvalidValue(f"{raw!r} is not a whole number") from None
+    if not 0 <= value <= 50:
+        raise InvalidValue(f"{value} is out of range; use 0 to 50")
+    return value
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "y"):
+        return True
+    if value in ("", "0", "false", "no", "n"):
+        return False
+    raise InvalidValue(f"{raw!r} is not yes or no")
+
+
+def upsert_staff(
+    session: Session, *, name: str, role: str, slack_user_id: str | None = None, is_admin: bool = False, actor: Staff | None = None
+) -> tuple[Staff, bool]:
+    """Add or update one staff member (matched by Slack id, else by name). Returns (staff, changed). Does not commit."""
+    name = parse_name(name)
+    role = parse_role(role)
+    slack_user_id = (slack_user_id or "").strip() or None
+    existing = None
+    if slack_user_id:
+        existing = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user_id)).one_or_none()
+    if existing is None:
+        existing = session.scalars(
+            select(Staff).where(func.lower(Staff.name) == name.lower(), Staff.slack_user_id.is_(None) if slack_user_id else True)
+        ).first()
+    if existing is None:
+        staff = Staff(name=name, role=role, slack_user_id=slack_user_id, is_admin=is_admin, active=True)
+        session.add(staff)
+        session.flush()
+        audit(session, actor, "staff.add", "staff", staff.id, None, _staff_snapshot(staff))
+        return staff, True
+    before = _staff_snapshot(existing)
+    existing.name, existing.role, existing.is_admin, existing.active = name, role, is_admin, True
+    if slack_user_id:
+        existing.slack_user_id = slack_user_id
+    after = _staff_snapshot(existing)
+    if after == before:
+        return existing, False
+    session.flush()
+    audit(session, actor, "staff.update", "staff", existing.id, before, after)
+    return existing, True
+
+
+@dataclass
+class PatientFields:
+    key: str
+    billing_practitioner: str | None = None
+    chronic_conditions: int = 0
+    care_plan_date: date | None = None
+    initiating_visit_date: date | None = None
+    programs: str = "CCM"
+    label: str | None = None
+    consents: list[tuple[str, date, str | None]] = field(default_factory=list)  # (program, date, method)
+
+
+def _billing_practitioner(session: Session, ref: str | None) -> Staff | None:
+    if not ref:
+        return None
+    staff = require_staff(session, ref)
+    if Role(staff.role) not in PRACTITIONER_ROLES:
+        raise InvalidValue(f"{staff.name} is {staff.role}, not a billing practitioner (physician, np, pa, cns or cnm)")
+    return staff
+
+
+def upsert_patient(session: Session, fields: PatientFields, *, actor: Staff | None, today: date) -> tuple[Patient, bool]:
+    """Add or update one patient and its consents. Returns (patient, changed). Does not commit."""
+    key = fields.key.strip()
+    if not key:
+        raise InvalidValue("a patient needs a patient_key")
+    practitioner = _billing_practitioner(session, fields.billing_practitioner)
+    values = {
+        "label": fields.label,
+        "billing_practitioner_id": practitioner.id if practitioner else None,
+        "chronic_conditions": fields.chronic_conditions,
+        "care_plan_date": fields.care_plan_date,
+        "initiating_visit_date": fields.initiating_visit_date,
+        "programs": parse_programs(fields.programs),
+        "active": True,
+    }
+    patient = session.scalars(select(Patient).where(Patient.key == key)).one_or_none()
+    changed = False
+    if patient is None:
+        patient = Patient(key=key, **values)
+        session.add(patient)
+        session.flush()
+        audit(session, actor, "patient.add", "patient", patient.id, None, _patient_snapshot(patient))
+        changed = True
+    else:
+        before = _patient_snapshot(patient)
+        for name, value in values.items():
+            setattr(patient, name, value)
+        after = _patient_snapshot(patient)
+        if after != before:
+            session.flush()
+            audit(session, actor, "patient.update", "patient", patient.id, before, after)
+            changed = True
+    for program, when, method in fields.consents:
+        if record_consent(
+            session, patient, program=program, status="granted", effective_date=when, by=actor, method=method, today=today, commit=False
+        ):
+            changed = True
+    return patient, changed
+
+
+def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidValue(f"cannot read {path}: {exc.strerror}; nothing was imported") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    problems = [RowProblem(name, 1, col, "required column is missing") for col in required if col not in header]
+    problems += [RowProblem(name, 1, col, f"unknown column; known columns: {', '.join(known)}") for col in header if col not in known]
+    if problems:
+        raise ImportRejected(problems)
+    rows = []
+    for row in reader:
+        # line_num counts physical lines, so a quoted multi-line field still reports where its row ends.
+        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}))
+    if not rows:
+        raise ImportRejected([RowProblem(name, 1, "-", "the file has a header but no rows")])
+    return rows
+
+
+STAFF_COLUMNS = ("slack_user_id", "name", "role", "admin")
+PATIENT_COLUMNS = (
+    "patient_key",
+    "billing_practitioner",
+    "chronic_conditions",
+    "care_plan_date",
+    "initiating_visit_date",
+    "ccm_consent_date",
+    "ccm_consent_method",
+    "pcm_consent_date",
+    "pcm_consent_method",
+    "rpm_consent_date",
+    "rpm_consent_method",
+    "programs",
+    "label",
+)
+
+
+def import_staff_csv(session: Session, path: Path, *, actor: Staff | None = None) -> tuple[int, int]:
+    """Returns (rows, rows that changed something). All or nothing."""
+    rows = _read_csv(path, ("name", "role"), STAFF_COLUMNS)
+    problems: list[RowProblem] = []
+    changed = 0
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        ident = row.get("slack_user_id") or row.get("name", "").lower()
+        if ident in seen:
+            problems.append(RowProblem(path.name, line, "slack_user_id" if row.get("slack_user_id") else "name", f"duplicate of line {seen[ident]}"))
+            continue
+        seen[ident] = line
+        row_problems = []
+        for column, check in (("name", parse_name), ("role", parse_role), ("admin", parse_bool)):
+            try:
+                check(row.get(column, ""))
+            except LedgerError as exc:
+                row_problems.append(RowProblem(path.name, line, column, str(exc)))
+        problems += row_problems
+        if not row_problems and not problems:
+            _, did = upsert_staff(
+                session,
+                name=row["name"],
+                role=row["role"],
+                slack_user_id=row.get("slack_user_id"),
+                is_admin=parse_bool(row.get("admin", "")),
+                actor=actor,
+            )
+            changed += did
+    if problems:
+        session.rollback()
+        raise ImportRejected(problems)
+    session.commit()
+    return len(rows), changed
+
+
+def _patient_fields(row: dict[str, str]) -> tuple[PatientFields | None, list[tuple[str, str]]]:
+    """Parse one CSV row; returns the fields or a list of (column, reason)."""
+    errors: list[tuple[str, str]] = []
+    fields = PatientFields(key=row.get("patient_key", ""))
+    if not fields.key:
+        errors.append(("patient_key", "a patient_key is required"))
+
+    def take(column: str, parse: Any) -> Any:
+        raw = row.get(column, "")
+        if not raw:
+            return None
+        try:
+            return parse(raw)
+        except LedgerError as exc:
+            errors.append((column, str(exc)))
+            return None
+
+    fields.billing_practitioner = row.get("billing_practitioner") or None
+    fields.chronic_conditions = take("chronic_conditions", parse_count) or 0
+    fields.care_plan_date = take("care_plan_date", parse_date)
+    fields.initiating_visit_date = take("initiating_visit_date", parse_date)
+    fields.programs = take("programs", parse_programs) or "CCM"
+    fields.label = row.get("label") or None
+    for program in ("ccm", "pcm", "rpm"):
+        when = take(f"{program}_consent_date", parse_date)
+        method = row.get(f"{program}_consent_method", "").lower() or None
+        if method is not None and method not in CONSENT_METHODS:
+            errors.append((f"{program}_consent_method", f"{method!r} is not a consent method; use verbal or written"))
+        elif method is not None and when is None and not row.get(f"{program}_consent_date"):
+            errors.append((f"{program}_consent_date", "a consent method needs a consent date"))
+        if when is not None:
+            fields.consents.append((program.upper(), when, method))
+    return (None if errors else fields), errors
+
+
+def import_patients_csv(session: Session, path: Path, *, actor: Staff | None = None, today: date) -> tuple[int, int]:
+    """Returns (rows, rows that changed something). All or nothing."""
+    rows = _read_csv(path, ("patient_key",), PATIENT_COLUMNS)
+    problems: list[RowProblem] = []
+    changed = 0
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        fields, errors = _patient_fields(row)
+        problems += [RowProblem(path.name, line, column, reason) for column, reason in errors]
+        if fields is None:
+            continue
+        if fields.key in seen:
+            problems.append(RowProblem(path.name, line, "patient_key", f"patient {fields.key} is also on line {seen[fields.key]}"))
+            continue
+        seen[fields.key] = line
+        row_problems = []
+        try:
+            _billing_practitioner(session, fields.billing_practitioner)
+        except LedgerError as exc:
+            row_problems.append(RowProblem(path.name, line, "billing_practitioner", str(exc)))
+        for program, when, _method in fields.consents:
+            if when > today:
+                row_problems.append(RowProblem(path.name, line, f"{program.lower()}_consent_date", f"{when} is in the future"))
+        problems += row_problems
+        if not row_problems and not problems:
+            _, did = upsert_patient(session, fields, actor=actor, today=today)
+            changed += did
+    if problems:
+        session.rollback()
+        raise ImportRejected(problems)
+    session.commit()
+    return len(rows), changed
+
+
+def list_staff(session: Session) -> list[Staff]:
+    return list(session.scalars(select(Staff).order_by(Staff.name)))
+
+
+def list_patients(session: Session) -> list[Patient]:
+    return list(session.scalars(select(Patient).order_by(Patient.key)))
