@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.parsing import parse_message
 from bot.months import local_today, month_bounds, parse_month
 from storage.db import Database
 from storage.ledger import LedgerError, record_consent, require_active_patient
@@ -267,6 +269,39 @@ def consent_record(c: Context, patient: str, program: str, method: str, when: An
 def consent_revoke(c: Context, patient: str, program: str, when: Any, by: str | None) -> None:
     """Record that the patient revoked consent."""
     _consent(c, patient, program, "revoked", None, when, by)
+
+
+# --- parse -----------------------------------------------------------------
+
+
+@cli.command("parse")
+@click.option("--today", "today_opt", type=DATE, default=None, help="Read dates as if today were YYYY-MM-DD")
+@click.option("--jsonl", is_flag=True, help='Each input line is a JSON object {"text": ..., "today": optional}')
+@click.option("--max-minutes", type=click.IntRange(1, 1440), default=None, help="Largest entry (default CCMBOT_MAX_MINUTES_PER_ENTRY)")
+@pass_ctx
+def parse_cmd(c: Context, today_opt: Any, jsonl: bool, max_minutes: int | None) -> None:
+    """Show how the bot reads messages: one message per stdin line, one JSON object per output line."""
+    default_today = c.today(as_date(today_opt))
+    limit = max_minutes or c.settings.max_minutes_per_entry
+    for number, line in enumerate(sys.stdin, start=1):
+        line = line.rstrip("\n")
+        text, today = line, default_today
+        if jsonl:
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = item["text"]
+                today = date.fromisoformat(item["today"]) if item.get("today") else default_today
+            except (ValueError, KeyError, TypeError) as exc:
+                fail(f"stdin line {number}: not a JSON object with \"text\" and an optional \"today\" (YYYY-MM-DD): {exc}")
+        result = parse_message(text, today, max_minutes=limit)
+        out = {
+            "text": text,
+            "entries": [e.as_dict() for e in result.entries],
+            "error": None if result.error is None else {"code": result.error.code, "message": result.error.message},
+        }
+        click.echo(json.dumps(out))
 
 
 # --- demo ------------------------------------------------------------------

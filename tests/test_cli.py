@@ -67,3 +67,25 @@ def test_demo_works_in_an_empty_directory(workdir):
     r = ccmbot("demo", cwd=workdir)
     assert r.returncode == 0, r.stderr
     assert "active patients" in r.stdout
+
+
+def test_parse_command_prints_one_json_object_per_line(workdir):
+    import json
+
+    lines = "15 min med review for patient 123\nthanks!\npt 1 1:30 call\n"
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "parse", "--today", "2026-11-27"], input=lines, cwd=workdir, capture_output=True, text=True, timeout=60
+    )
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert out[0]["entries"] == [{"patient": "123", "minutes": 15, "date": "2026-11-27", "activity": "medication_review", "program": None}]
+    assert out[1] == {"text": "thanks!", "entries": [], "error": None}
+    assert out[2]["error"]["code"] == "ambiguous_minutes" and out[2]["entries"] == []
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "parse", "--jsonl"],
+        input='{"text": "pt 1 20 min yesterday", "today": "2027-01-01"}\n',
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(r.stdout)["entries"][0]["date"] == "2026-12-31"

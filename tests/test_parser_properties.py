@@ -1,0 +1,95 @@
+"""Invariants of the parser over generated input (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import parsing
+from bot.parsing import parse_message
+
+ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty", 6: "sixty", 7: "seventy", 8: "eighty", 9: "ninety"}
+
+
+def words(n: int) -> str:
+    if n < 10:
+        return ONES[n]
+    if n < 20:
+        return TEENS[n - 10]
+    tens, ones = divmod(n, 10)
+    return TENS[tens] + (("-" if ones % 2 else " ") + ONES[ones] if ones else "")
+
+
+@st.composite
+def written_duration(draw: st.DrawFn) -> tuple[str, int]:
+    minutes = draw(st.integers(1, 240))
+    hours, rest = divmod(minutes, 60)
+    forms = [f"{minutes} min", f"{minutes}m", f"{minutes} mins", f"{minutes} minutes", f"{minutes}min"]
+    if minutes < 100:
+        forms += [f"{words(minutes)} minutes", f"{words(minutes)} min"]
+    if hours and rest:
+        forms += [f"{hours}h{rest}m", f"{hours}h {rest}m", f"{hours} hr {rest} min", f"{hours} hours {rest} minutes", f"{hours} hrs and {rest} mins"]
+    if hours and not rest:
+        forms += [f"{hours}h", f"{hours} hr", f"{hours} hours", f"{hours} hrs"]
+    if minutes % 30 == 0:
+        forms.append(f"{minutes / 60:g} hours")
+    if minutes % 6 == 0:
+        forms.append(f"{minutes / 60:g} h")
+    named = {15: ["a quarter hour", "quarter hour"], 30: ["half an hour", "half hour"], 60: ["an hour", "one hour"], 90: ["an hour and a half"]}
+    forms += named.get(minutes, [])
+    return draw(st.sampled_from(forms)), minutes
+
+
+@settings(max_examples=400, deadline=None)
+@given(written_duration(), st.sampled_from(["pt 1 {d} care plan", "{d} med review for patient 1", "patient 1: {d}", "#1 {d} labs yesterday"]))
+def test_every_duration_form_reads_as_the_same_minutes(duration, template):
+    text, minutes = duration
+    result = parse_message(template.format(d=text), date(2026, 11, 27))
+    assert result.error is None, (text, result.error)
+    assert [e.minutes for e in result.entries] == [minutes]
+
+
+FRAGMENTS = st.sampled_from(
+    ["pt 1", "patient 0042", "15 min", "1h", "half an hour", "yesterday", "today", "monday", "last friday", "11/3", "12/31", "nov 30",
+     "dec 3", "on the 28th", "on the 2nd", "3 days ago", "2026-12-01", "2025-01-01", "1/1/27", "med review", "care plan", ",", "and",
+     "\n", "each", "pt 2", "the 31st", "feb 29", "september 31", "sunday"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FRAGMENTS, min_size=1, max_size=8), st.dates(date(2024, 1, 1), date(2028, 12, 31)))
+def test_no_date_in_the_output_is_after_today(fragments, today):
+    result = parse_message(" ".join(fragments), today)
+    assert all(e.date <= today for e in result.entries)
+    assert all(e.date >= today - timedelta(days=366 * 5) for e in result.entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 10**8), st.sampled_from(["pt {k} 15 min call", "patient {k}: 20 min", "MRN {k} 30 min labs", "#{k} 10m vm", "pt #{k}'s wife 15 min"]))
+def test_patient_keys_keep_their_leading_zeros(zeros, number, template):
+    key = "0" * zeros + str(number)
+    result = parse_message(template.format(k=key), date(2026, 11, 27))
+    assert [e.patient for e in result.entries] == [key]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(max_size=200), st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+def test_the_parser_never_raises_on_arbitrary_text(text, today):
+    # _parse itself, not the safety net in parse_message: only coded errors may come out.
+    try:
+        parsing._parse(text, today, 240)
+    except parsing._Fail:
+        pass
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(FRAGMENTS | st.text(max_size=12), max_size=10), st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+def test_the_parser_never_raises_on_near_miss_text(fragments, today):
+    try:
+        parsing._parse(" ".join(fragments), today, 240)
+    except parsing._Fail:
+        pass
