@@ -13,6 +13,7 @@ import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.parsing import parse_message
+from bot.report import as_csv, as_json, describe, month_results, policy_from
 from bot.months import local_today, month_bounds, parse_month
 from storage.db import Database
 from storage.ledger import LedgerError, record_consent, require_active_patient
@@ -302,6 +303,44 @@ def parse_cmd(c: Context, today_opt: Any, jsonl: bool, max_minutes: int | None) 
             "error": None if result.error is None else {"code": result.error.code, "message": result.error.message},
         }
         click.echo(json.dumps(out))
+
+
+# --- report and status -----------------------------------------------------
+
+
+@cli.command("report")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout")
+@pass_ctx
+def report_cmd(c: Context, month: str, fmt: str, out: Path | None) -> None:
+    """The month-end billing report: one row per patient and billable code (works on the open month too)."""
+    first = parse_month(month)
+    policy = policy_from(c.settings)
+    with c.db.session() as s:
+        items = month_results(s, first, policy)
+    text = as_csv(items) if fmt == "csv" else json.dumps([as_json(i) for i in items], indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        billable = sum(1 for i in items if i.result.codes)
+        total = sum(i.result.total for i in items)
+        click.echo(f"wrote {out}: {len(items)} patients, {billable} billable, ${total:,.2f}", err=True)
+
+
+@cli.command("status")
+@click.argument("patient")
+@click.option("--month", default=None, help="YYYY-MM (default: this month)")
+@pass_ctx
+def status_cmd(c: Context, patient: str, month: str | None) -> None:
+    """One patient's month in words: minutes, codes, next threshold, consent, blockers."""
+    today = c.today()
+    first = parse_month(month) if month else today
+    with c.db.session() as s:
+        require_active_patient(s, patient)
+        items = month_results(s, first, policy_from(c.settings), patient_keys=[patient])
+    click.echo(describe(items[0], today))
 
 
 # --- demo ------------------------------------------------------------------

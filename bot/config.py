@@ -32,7 +32,7 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     # Billing policy (cms-rules.md §11 and §14).
-    pool_practitioner_minutes: str = "below_threshold"  # or "always"
+    pool_practitioner_minutes: str = "always"  # or "below_threshold" (conservative reading of U4)
     cap_99437: int = 1
     date_of_service: str = "month_end"  # or "threshold_date"
     amounts_csv: str | None = None

@@ -196,3 +196,29 @@ def complex_mdm_patients(session: Session, month_start: date, patient_ids: Itera
     if patient_ids is not None:
         query = query.where(PatientMonthFact.patient_id.in_(list(patient_ids)))
     return set(session.scalars(query))
+
+
+def dated_minutes(session: Session, start: date, end: date, patient_ids: Iterable[int]) -> dict[int, list[tuple[str, str, date, int]]]:
+    """Active minutes per day for the named patients: (program, track, day, minutes)."""
+    ids = list(patient_ids)
+    out: dict[int, list[tuple[str, str, date, int]]] = {}
+    if not ids:
+        return out
+    query = (
+        select(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track, TimeEntry.service_date, func.sum(TimeEntry.minutes))
+        .where(*_active_in(start, end), TimeEntry.patient_id.in_(ids))
+        .group_by(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track, TimeEntry.service_date)
+    )
+    for patient_id, program, track, day, minutes in session.connection().execute(query):
+        out.setdefault(patient_id, []).append((program, track, day, int(minutes)))
+    return out
+
+
+def patients_with_activity(session: Session, start: date, end: date, program: str, activities: Iterable[str]) -> set[int]:
+    """Patients with at least one active entry of the program and one of the activities in the dates."""
+    query = (
+        select(TimeEntry.patient_id)
+        .where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.activity.in_(list(activities)))
+        .distinct()
+    )
+    return set(session.scalars(query))

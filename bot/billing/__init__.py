@@ -1,0 +1,15 @@
+"""Billing: rules per service year as data tables, and the evaluator over one patient-month."""
+
+from bot.billing.engine import (
+    Blocker,
+    CodeLine,
+    ConsentEvent,
+    MonthFacts,
+    MonthResult,
+    Minutes,
+    NextThreshold,
+    Policy,
+    evaluate,
+)
+
+__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "evaluate"]

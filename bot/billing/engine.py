@@ -1,0 +1,334 @@
+"""One patient-month's facts -> codes, units, money, blockers and the next threshold.
+
+Pure: no database, no Slack, no clock. Every number the bot shows about billing
+comes from `evaluate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from bot.billing.rules import Ladder, YearRules, rules_for
+from bot.months import month_bounds
+
+PROGRAMS = ("CCM", "PCM", "RPM")
+COUNTED_TRACKS = ("practitioner", "clinical_staff")
+REASONS = (
+    "no_consent",
+    "consent_revoked",
+    "too_few_conditions",
+    "no_care_plan",
+    "no_initiating_visit",
+    "below_threshold",
+    "program_conflict",
+    "no_interactive_communication",
+)
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """Minutes of one program and track, dated (a day) or, when the caller knows dates cannot
+    matter (consent held before the month, month-end date of service), undated (day=None)."""
+
+    program: str
+    track: str
+    minutes: int
+    day: date | None = None
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    program: str
+    status: str  # granted | declined | revoked
+    day: date
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    month: date  # any day of the month
+    minutes: tuple[Minutes, ...] = ()
+    consents: tuple[ConsentEvent, ...] = ()  # history up to the month's end, any order
+    chronic_conditions: int = 0
+    care_plan_date: date | None = None
+    initiating_visit_date: date | None = None
+    complex_mdm: bool = False
+    enrolments: tuple[str, ...] = ("CCM",)
+    rpm_interactive: bool = False  # at least one RPM call with the patient or caregiver this month
+
+
+@dataclass(frozen=True)
+class Policy:
+    pool_practitioner_minutes: str = "always"  # or "below_threshold"
+    cap_99437: int = 1
+    date_of_service: str = "month_end"  # or "threshold_date"
+    amounts: dict[int, dict[str, float]] = field(default_factory=dict)  # per-year overrides
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    program: str
+    code: str
+    units: int
+    amount: float  # units x unit amount, national non-facility
+
+
+@dataclass(frozen=True)
+class Blocker:
+    program: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class NextThreshold:
+    program: str
+    code: str
+    minutes_needed: int
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    month: date
+    codes: tuple[CodeLine, ...]
+    blockers: tuple[Blocker, ...]
+    next: tuple[NextThreshold, ...]
+    date_of_service: date | None
+    minutes: dict[str, dict[str, int]]  # everything logged, by program and track
+    counted: dict[str, int]  # minutes that count, by program (after gates)
+    amounts_are_estimates: bool
+
+    @property
+    def total(self) -> float:
+        return round(sum(c.amount for c in self.codes), 2)
+
+    def blockers_for(self, program: str) -> list[Blocker]:
+        return [b for b in self.blockers if b.program == program]
+
+    def next_for(self, program: str) -> NextThreshold | None:
+        return next((n for n in self.next if n.program == program), None)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    ladder: Ladder
+    minutes: int
+    lines: tuple[CodeLine, ...]
+
+    @property
+    def total(self) -> float:
+        return sum(line.amount for line in self.lines)
+
+
+def _consent_start(events: list[ConsentEvent], first: date, last: date) -> tuple[date | None, str | None]:
+    """The day from which this month's minutes count, or a reason why none do.
+
+    `events` are one program's consent rows, oldest first. Consent must be granted on or before
+    the month's last day and not revoked before its first day; a revocation inside the month
+    takes effect at the month's end (cms-rules E3).
+    """
+    status_before: str | None = None
+    grant_during: date | None = None
+    revoked = False
+    for e in events:
+        if e.day < first:
+            status_before = e.status
+        elif e.day <= last and grant_during is None and e.status == "granted":
+            grant_during = e.day
+        revoked = revoked or (e.status == "revoked" and e.day <= last)
+    if status_before == "granted":
+        return first, None
+    if grant_during is not None:
+        return grant_during, None
+    return None, "consent_revoked" if revoked else "no_consent"
+
+
+def _program_start(events: list[ConsentEvent]) -> date | None:
+    return next((e.day for e in events if e.status == "granted"), None)
+
+
+def _subtract_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day - timedelta(days=365)
+
+
+def _gates(facts: MonthFacts, program: str, events: list[ConsentEvent], first: date, last: date) -> tuple[date | None, list[Blocker]]:
+    blockers: list[Blocker] = []
+    start, reason = _consent_start(events, first, last)
+    if reason == "no_consent":
+        blockers.append(Blocker(program, reason, f"no {program} consent on file by {last:%b} {last.day}"))
+    elif reason == "consent_revoked":
+        blockers.append(Blocker(program, reason, f"{program} consent was revoked before {first:%B}"))
+    if program == "RPM":
+        return start, blockers
+    needed = 2 if program == "CCM" else 1
+    if facts.chronic_conditions < needed:
+        blockers.append(
+            Blocker(program, "too_few_conditions", f"{program} needs {needed}+ qualifying chronic condition(s); {facts.chronic_conditions} on file")
+        )
+    if facts.care_plan_date is None or facts.care_plan_date > last:
+        blockers.append(Blocker(program, "no_care_plan", f"no care plan on file by {last.isoformat()}"))
+    program_start = _program_start(events) or first
+    visit = facts.initiating_visit_date
+    if visit is None or visit > last or visit < _subtract_year(program_start):
+        blockers.append(
+            Blocker(
+                program,
+                "no_initiating_visit",
+                "no initiating visit on file" if visit is None else f"initiating visit {visit.isoformat()} is outside the allowed window",
+            )
+        )
+    return start, blockers
+
+
+def _counted(facts: MonthFacts, program: str, start: date | None, first: date) -> dict[str, list[Minutes]]:
+    """Minutes of the program that count: clinical tracks only, on or after the consent start."""
+    out: dict[str, list[Minutes]] = {track: [] for track in COUNTED_TRACKS}
+    if start is None:
+        return out
+    for m in facts.minutes:
+        if m.program != program or m.track not in out:
+            continue
+        if m.day is None:
+            if start > first:
+                raise ValueError("undated minutes cannot be gated by a consent that starts inside the month")
+        elif m.day < start:
+            continue
+        out[m.track].append(m)
+    return out
+
+
+def _amount(rules: YearRules, policy: Policy, code: str) -> float:
+    return policy.amounts.get(rules.year, {}).get(code, rules.amounts[code])
+
+
+def _cap(ladder: Ladder, policy: Policy) -> int | None:
+    return policy.cap_99437 if ladder.addon == "99437" else ladder.addon_cap
+
+
+def _ladder_minutes(ladder: Ladder, pools: dict[str, list[Minutes]], policy: Policy) -> list[Minutes]:
+    """The minutes a ladder may count. Practitioner minutes count toward the staff ladders too
+    (cms-rules T1), unless the policy forbids it once they reach 30 by themselves (U4)."""
+    if ladder.tracks == ("practitioner",):
+        return pools["practitioner"]
+    practitioner = pools["practitioner"]
+    if policy.pool_practitioner_minutes == "below_threshold" and sum(m.minutes for m in practitioner) >= 30:
+        practitioner = []
+    return pools["clinical_staff"] + practitioner
+
+
+def _choices(rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], pools: dict[str, list[Minutes]], complex_mdm: bool) -> list[_Choice]:
+    out = []
+    for ladder in ladders:
+        if ladder.needs_complex_mdm and not complex_mdm:
+            continue
+        minutes = sum(m.minutes for m in _ladder_minutes(ladder, pools, policy))
+        base, addons = ladder.units(minutes, _cap(ladder, policy))
+        lines: tuple[CodeLine, ...] = ()
+        if base:
+            lines = (CodeLine(ladder.program, ladder.base, 1, _amount(rules, policy, ladder.base)),)
+            if addons:
+                assert ladder.addon is not None
+                lines += (CodeLine(ladder.program, ladder.addon, addons, round(addons * _amount(rules, policy, ladder.addon), 2)),)
+        out.append(_Choice(ladder, minutes, lines))
+    return out
+
+
+def _best(choices: list[_Choice]) -> _Choice | None:
+    billable = [c for c in choices if c.lines]
+    # The compliant choice that pays most; ties go to the earlier (simpler) family.
+    return max(billable, key=lambda c: c.total) if billable else None
+
+
+def _next(choices: list[_Choice], best: _Choice | None, policy: Policy) -> NextThreshold | None:
+    if best is not None:
+        step = best.ladder.next_step(best.minutes, _cap(best.ladder, policy))
+        return NextThreshold(best.ladder.program, step[0], step[1]) if step else None
+    steps = [(c.ladder, c.ladder.next_step(c.minutes, _cap(c.ladder, policy))) for c in choices]
+    reachable = [(ladder, s) for ladder, s in steps if s is not None]
+    if not reachable:
+        return None
+    ladder, (code, needed) = min(reachable, key=lambda item: item[1][1])
+    return NextThreshold(ladder.program, code, needed)
+
+
+def _threshold_day(choice: _Choice, pools: dict[str, list[Minutes]], policy: Policy) -> date | None:
+    """The day the chosen family's base threshold was reached (cms-rules D1)."""
+    dated = sorted(_ladder_minutes(choice.ladder, pools, policy), key=lambda m: m.day or date.max)
+    running = 0
+    for m in dated:
+        running += m.minutes
+        if running >= choice.ladder.base_minutes:
+            return m.day
+    return None
+
+
+def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
+    first, last = month_bounds(facts.month)
+    rules = rules_for(first.year)
+    logged: dict[str, dict[str, int]] = {}
+    for m in facts.minutes:
+        logged.setdefault(m.program, {}).setdefault(m.track, 0)
+        logged[m.program][m.track] += m.minutes
+    programs = [p for p in PROGRAMS if p in facts.enrolments or p in logged]
+    blockers: list[Blocker] = []
+    results: dict[str, tuple[_Choice | None, list[_Choice], dict[str, list[Minutes]]]] = {}
+    counted: dict[str, int] = {}
+    ladders = {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
+    events: dict[str, list[ConsentEvent]] = {}
+    for event in sorted(facts.consents, key=lambda e: e.day):
+        events.setdefault(event.program, []).append(event)
+    for program in programs:
+        start, gate_blockers = _gates(facts, program, events.get(program, []), first, last)
+        pools = _counted(facts, program, start, first)
+        counted[program] = sum(m.minutes for track in pools.values() for m in track)
+        choices = _choices(rules, policy, ladders[program], pools, facts.complex_mdm)
+        best = _best(choices)
+        if program == "RPM" and not facts.rpm_interactive:
+            gate_blockers.append(Blocker("RPM", "no_interactive_communication", "no call with the patient or caregiver logged under RPM this month"))
+        if program in ("CCM", "PCM") and "APCM" in facts.enrolments:
+            gate_blockers.append(Blocker(program, "program_conflict", f"{program} is bundled into APCM for this patient"))
+        if best is None:
+            gate_blockers.append(Blocker(program, "below_threshold", f"{counted[program]} countable minutes, below the first threshold"))
+        blockers += gate_blockers
+        eligible = not [b for b in gate_blockers if b.reason != "below_threshold"]
+        results[program] = (best if eligible else None, choices, pools)
+    # CCM and PCM for the same billing practitioner in one month: keep the better, block the other (cms-rules P6).
+    ccm, pcm = results.get("CCM", (None,))[0], results.get("PCM", (None,))[0]
+    if ccm is not None and pcm is not None:
+        loser = "PCM" if ccm.total >= pcm.total else "CCM"
+        winner = "CCM" if loser == "PCM" else "PCM"
+        blockers.append(Blocker(loser, "program_conflict", f"not billable with {winner} in the same month; {winner} pays more"))
+        results[loser] = (None, results[loser][1], results[loser][2])
+    codes: list[CodeLine] = []
+    nexts: list[NextThreshold] = []
+    dos: date | None = None
+    for program in programs:
+        best, choices, pools = results[program]
+        if best is not None:
+            codes += best.lines
+            if policy.date_of_service == "threshold_date":
+                day = _threshold_day(best, pools, policy)
+                dos = max(dos, day) if dos and day else (day or dos)
+        step = _next(choices, best, policy)
+        if step is not None:
+            nexts.append(step)
+    if codes and (policy.date_of_service == "month_end" or dos is None):
+        dos = last
+    return MonthResult(
+        month=first,
+        codes=tuple(codes),
+        blockers=tuple(blockers),
+        next=tuple(nexts),
+        date_of_service=dos if codes else None,
+        minutes=logged,
+        counted=counted,
+        amounts_are_estimates=rules.amounts_are_estimates,
+    )
+
+
+def with_minutes(facts: MonthFacts, *extra: Minutes) -> MonthFacts:
+    """The same facts with more minutes (for "what if" questions and property tests)."""
+    return replace(facts, minutes=facts.minutes + tuple(extra))
