@@ -24,7 +24,6 @@ from storage.roster import (
     import_staff_csv,
     list_patients,
     list_staff,
-    parse_date,
     require_staff,
     upsert_patient,
     upsert_staff,

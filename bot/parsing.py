@@ -147,7 +147,7 @@ _PATIENT_PATTERNS = [
     # "pts 1 and 2", "patients 1, 2 and 3"
     re.compile(rf"\b(?:pts|patients)\.?\s*#?\s*(?P<list>{_KEY}(?:\s*(?:,|and|&)\s*#?\s*{_KEY})+)", re.I),
     re.compile(rf"\b(?:patient|pt)\.?\s*(?:id|no\.?|number)?\s*[:#]?\s*#?\s*(?P<key>{_KEY})(?:['’]s)?", re.I),
-    re.compile(rf"\bmrn\s*[:#]?\s*#?\s*(?P<key>\w*\d[\w-]*)(?:['’]s)?", re.I),
+    re.compile(r"\bmrn\s*[:#]?\s*#?\s*(?P<key>\w*\d[\w-]*)(?:['’]s)?", re.I),
     re.compile(rf"(?<![\w#])#(?P<key>{_KEY})(?:['’]s)?"),
 ]
 

@@ -65,10 +65,13 @@ class PatientMonth:
 def month_results(session: Session, month: date, policy: Policy, *, patient_keys: Iterable[str] | None = None) -> list[PatientMonth]:
     """Evaluate every active patient (or the named ones) for one month, in a fixed number of queries."""
     first, last = month_bounds(month)
-    rows = panel(session, first, last, patient_keys=patient_keys)
+    rows = panel(session, first, last, patient_keys=patient_keys, with_consents=False)
     ids = [r.patient_id for r in rows]
     scope = ids if patient_keys is not None else None
     history = consent_history(session, last, scope)
+    for row in rows:
+        # The history is oldest first, so the last row per program is the consent as of the month's end.
+        row.consents = {c.program: c for c in history.get(row.patient_id, [])}
     complex_ids = complex_mdm_patients(session, first, scope)
     interactive = patients_with_activity(session, first, last, "RPM", INTERACTIVE_ACTIVITIES)
     # Dates matter only when consent starts inside the month or the date of service is the threshold day.

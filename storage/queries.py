@@ -118,8 +118,13 @@ def consent_history(session: Session, until: date, patient_ids: Iterable[int] | 
     return out
 
 
-def panel(session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None = None) -> list[PanelRow]:
-    """Every active patient with month totals, consent status and eligibility facts: two queries."""
+def panel(
+    session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None = None, with_consents: bool = True
+) -> list[PanelRow]:
+    """Every active patient with month totals, consent status and eligibility facts: two queries.
+
+    with_consents=False skips the consent query for a caller that reads the whole history anyway.
+    """
     practitioner = aliased(Staff)
     query = (
         select(
@@ -156,9 +161,10 @@ def panel(session: Session, start: date, end: date, *, patient_keys: Iterable[st
         )
         for r in session.connection().execute(query)
     ]
-    consents = latest_consents(session, end, [r.patient_id for r in rows] if patient_keys is not None else None)
-    for row in rows:
-        row.consents = consents.get(row.patient_id, {})
+    if with_consents:
+        consents = latest_consents(session, end, [r.patient_id for r in rows] if patient_keys is not None else None)
+        for row in rows:
+            row.consents = consents.get(row.patient_id, {})
     return rows
 
 

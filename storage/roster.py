@@ -246,6 +246,15 @@ def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> 
     return rows
 
 
+def _finish_import(session: Session, problems: list[RowProblem], rows: int, changed: int) -> tuple[int, int]:
+    """All or nothing: one bad row rolls back every row of the file."""
+    if problems:
+        session.rollback()
+        raise ImportRejected(problems)
+    session.commit()
+    return rows, changed
+
+
 STAFF_COLUMNS = ("slack_user_id", "name", "role", "admin")
 PATIENT_COLUMNS = (
     "patient_key",
@@ -293,11 +302,7 @@ def import_staff_csv(session: Session, path: Path, *, actor: Staff | None = None
                 actor=actor,
             )
             changed += did
-    if problems:
-        session.rollback()
-        raise ImportRejected(problems)
-    session.commit()
-    return len(rows), changed
+    return _finish_import(session, problems, len(rows), changed)
 
 
 def _patient_fields(row: dict[str, str]) -> tuple[PatientFields | None, list[tuple[str, str]]]:
@@ -362,11 +367,7 @@ def import_patients_csv(session: Session, path: Path, *, actor: Staff | None = N
         if not row_problems and not problems:
             _, did = upsert_patient(session, fields, actor=actor, today=today)
             changed += did
-    if problems:
-        session.rollback()
-        raise ImportRejected(problems)
-    session.commit()
-    return len(rows), changed
+    return _finish_import(session, problems, len(rows), changed)
 
 
 def list_staff(session: Session) -> list[Staff]:
