@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,10 +37,6 @@ class Settings:
     date_of_service: str = "month_end"  # or "threshold_date"
     amounts_csv: str | None = None
     holidays: tuple[date, ...] = field(default_factory=tuple)
-    digest_channel: str | None = None
-    digest_time: time = time(9, 0)
-    digest_from_day: int = 15
-    final_call_time: time = time(12, 0)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -61,13 +57,6 @@ def _choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
     if raw not in allowed:
         raise ConfigError(f"{name}={raw!r} is not allowed; use one of: {', '.join(allowed)}")
     return raw
-
-
-def _clock(name: str, raw: str) -> time:
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a time of day; write it as HH:MM, e.g. 09:00") from None
 
 
 def _dates(name: str, raw: str) -> tuple[date, ...]:
@@ -112,7 +101,6 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
         ("CCMBOT_SLACK_API_URL", "slack_api_url"),
         ("CCMBOT_AMOUNTS_CSV", "amounts_csv"),
-        ("CCMBOT_DIGEST_CHANNEL", "digest_channel"),
     ):
         if (value := get(env_name)) is not None:
             kwargs[attr] = value
@@ -124,10 +112,4 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         kwargs["date_of_service"] = _choice("CCMBOT_DATE_OF_SERVICE", raw, ("month_end", "threshold_date"))
     if (raw := get("CCMBOT_HOLIDAYS")) is not None:
         kwargs["holidays"] = _dates("CCMBOT_HOLIDAYS", raw)
-    if (raw := get("CCMBOT_DIGEST_TIME")) is not None:
-        kwargs["digest_time"] = _clock("CCMBOT_DIGEST_TIME", raw)
-    if (raw := get("CCMBOT_DIGEST_FROM_DAY")) is not None:
-        kwargs["digest_from_day"] = _int("CCMBOT_DIGEST_FROM_DAY", raw, 1, 28)
-    if (raw := get("CCMBOT_FINAL_CALL_TIME")) is not None:
-        kwargs["final_call_time"] = _clock("CCMBOT_FINAL_CALL_TIME", raw)
     return Settings(**kwargs)  # type: ignore[arg-type]

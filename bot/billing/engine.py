@@ -14,16 +14,6 @@ from bot.months import month_bounds
 
 PROGRAMS = ("CCM", "PCM", "RPM")
 COUNTED_TRACKS = ("practitioner", "clinical_staff")
-REASONS = (
-    "no_consent",
-    "consent_revoked",
-    "too_few_conditions",
-    "no_care_plan",
-    "no_initiating_visit",
-    "below_threshold",
-    "program_conflict",
-    "no_interactive_communication",
-)
 
 
 @dataclass(frozen=True)

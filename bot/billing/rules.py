@@ -5,7 +5,7 @@ A new year is a new table here, not new code in the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,6 @@ class YearRules:
     ccm: tuple[Ladder, ...]
     pcm: tuple[Ladder, ...]
     rpm: tuple[Ladder, ...]
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 CCM_STAFF = Ladder("ccm_staff", "CCM", "99490", 20, "99439", 20, 2, ("clinical_staff", "practitioner"))
@@ -99,7 +98,6 @@ RULES: dict[int, YearRules] = {
         pcm=(PCM_STAFF, PCM_PRACTITIONER),
         # 99470 covers 10-19 minutes and is never billed with 99457 (cms-rules §6.1).
         rpm=(RPM_MANAGEMENT, RPM_SHORT),
-        notes={"99470": "new in 2026", "amounts": "estimates (cms-rules §9.2, U9)"},
     ),
 }
 
