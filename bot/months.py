@@ -36,11 +36,15 @@ def is_business_day(day: date, holidays: Iterable[date] = ()) -> bool:
     return day.weekday() < 5 and day not in set(holidays)
 
 
+def business_days_between(start: date, end: date, holidays: Iterable[date] = ()) -> int:
+    """Business days from start to end, both included (0 when end is before start)."""
+    holiday_set = set(holidays)
+    return sum(1 for n in range((end - start).days + 1) if is_business_day(start + timedelta(days=n), holiday_set))
+
+
 def business_days_left(today: date, holidays: Iterable[date] = ()) -> int:
     """Business days from today to the month's end, today included."""
-    _, last = month_bounds(today)
-    holiday_set = set(holidays)
-    return sum(1 for n in range((last - today).days + 1) if is_business_day(today + timedelta(days=n), holiday_set))
+    return business_days_between(today, month_bounds(today)[1], holidays)
 
 
 def days_left(today: date) -> int:

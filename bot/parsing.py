@@ -437,7 +437,8 @@ _QUESTION_START = re.compile(
 _SEPARATORS = re.compile(r"\s*(?:,|\band\s+then\b|\bthen\b|\balso\b|\bplus\b|&|\band\b)\s*")
 
 
-def _unwrap(text: str) -> str:
+def unwrap(text: str) -> str:
+    """Drop Slack mentions, channel links and emoji: they are never part of an entry."""
     text = _MENTION.sub(" ", text)
     text = _EMOJI_CODE.sub(" ", text)
     text = _EMOJI.sub(" ", text)
@@ -520,7 +521,11 @@ def _minutes(value: float, max_minutes: int) -> int:
         raise _Fail(
             "minutes_out_of_range",
             f"{minutes} minutes is out of range: an entry must be 1 to {max_minutes} minutes. "
-            f"Split longer work into separate entries, like \"60 min care plan for pt 123\".",
+            + (
+                f"Split longer work into separate entries, like \"60 min care plan for pt 123\"."
+                if minutes > max_minutes
+                else "Log the minutes the work took, like \"5 min call with pt 123\"."
+            ),
         )
     return minutes
 
@@ -640,7 +645,7 @@ def parse_message(text: str, today: date, *, max_minutes: int = DEFAULT_MAX_MINU
 
 
 def _parse(text: str, today: date, max_minutes: int) -> ParseResult:
-    unwrapped = _unwrap(text or "")
+    unwrapped = unwrap(text or "")
     if not unwrapped.strip() or _is_question(unwrapped):
         return ParseResult()
     parsed: list[tuple[list[tuple[_Draft, str]], list[date], str]] = []
@@ -675,6 +680,20 @@ def _parse(text: str, today: date, max_minutes: int) -> ParseResult:
                 )
             )
     return ParseResult(entries=tuple(entries))
+
+
+def read_date(text: str, today: date) -> date | None:
+    """The one date in a short phrase ("today", "11/3", "last Friday", "Nov 3"), or None.
+
+    Raises ValueError with a sentence for a person when the phrase names an impossible date.
+    """
+    tokens: list[_Token] = []
+    try:
+        _find_dates(unwrap(text).lower(), tokens, today)
+    except _Fail as failure:
+        raise ValueError(failure.error.message) from None
+    dates = sorted({t.value for t in tokens if t.kind == "date"})
+    return dates[0] if len(dates) == 1 else None
 
 
 def warm_up() -> None:

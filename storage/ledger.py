@@ -445,7 +445,7 @@ def record_consent(
     if method is not None and method not in CONSENT_METHODS:
         raise InvalidValue(f"{method!r} is not a consent method; use verbal or written.")
     if effective_date > today:
-        raise FutureDate(f"{effective_date.isoformat()} is in the future; record consent on or after the day it was given.")
+        raise FutureDate(f"{effective_date.isoformat()} is in the future; consent can only be recorded for today or earlier.")
     latest = current_consent(session, patient, program)
     if latest and (latest.status, latest.method, latest.effective_date) == (status, method, effective_date):
         return None

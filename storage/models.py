@@ -83,6 +83,7 @@ class ConsentStatus(str, enum.Enum):
 
 class Source(str, enum.Enum):
     slack = "slack"
+    terminal = "terminal"
     cli = "cli"
     modal = "modal"
     import_ = "import"

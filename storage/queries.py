@@ -193,7 +193,7 @@ def staff_entries(session: Session, staff_id: int, start: date, end: date) -> li
     )
     return [
         StaffEntry(e.id, key, e.minutes, e.service_date, e.activity, e.program, name, e.source_group)
-        for e, key, name in session.connection().execute(query)
+        for e, key, name in session.execute(query)
     ]
 
 

@@ -75,6 +75,12 @@ class NextThreshold:
     program: str
     code: str
     minutes_needed: int
+    minutes_counted: int = 0  # the minutes the code's family counts now (practitioner-only for 99491)
+
+    @property
+    def at(self) -> int:
+        """The minutes at which the code is reached: "17 of 20 min"."""
+        return self.minutes_counted + self.minutes_needed
 
 
 @dataclass(frozen=True)
@@ -235,13 +241,13 @@ def _best(choices: list[_Choice]) -> _Choice | None:
 def _next(choices: list[_Choice], best: _Choice | None, policy: Policy) -> NextThreshold | None:
     if best is not None:
         step = best.ladder.next_step(best.minutes, _cap(best.ladder, policy))
-        return NextThreshold(best.ladder.program, step[0], step[1]) if step else None
-    steps = [(c.ladder, c.ladder.next_step(c.minutes, _cap(c.ladder, policy))) for c in choices]
-    reachable = [(ladder, s) for ladder, s in steps if s is not None]
+        return NextThreshold(best.ladder.program, step[0], step[1], best.minutes) if step else None
+    steps = [(c, c.ladder.next_step(c.minutes, _cap(c.ladder, policy))) for c in choices]
+    reachable = [(choice, s) for choice, s in steps if s is not None]
     if not reachable:
         return None
-    ladder, (code, needed) = min(reachable, key=lambda item: item[1][1])
-    return NextThreshold(ladder.program, code, needed)
+    choice, (code, needed) = min(reachable, key=lambda item: item[1][1])
+    return NextThreshold(choice.ladder.program, code, needed, choice.minutes)
 
 
 def _threshold_day(choice: _Choice, pools: dict[str, list[Minutes]], policy: Policy) -> date | None:
