@@ -11,9 +11,12 @@ from typing import Any, NoReturn
 
 import click
 
+from bot.assistant import Assistant, Message
 from bot.config import ConfigError, Settings, load_settings
+from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER, seed as seed_demo
 from bot.parsing import parse_message
 from bot.report import as_csv, as_json, describe, month_results, policy_from
+from bot.terminal import run_chat
 from bot.months import local_today, month_bounds, parse_month
 from storage.db import Database
 from storage.ledger import LedgerError, record_consent, require_active_patient
@@ -342,10 +345,7 @@ def status_cmd(c: Context, patient: str, month: str | None) -> None:
     click.echo(describe(items[0], today))
 
 
-# --- demo ------------------------------------------------------------------
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"
+# --- demo ---------------------------------------------------------------------
 
 
 @cli.command("panel")
@@ -374,16 +374,52 @@ def print_panel(database: Database, day: date) -> None:
         )
 
 
-@cli.command("demo")
+# --- conversation -------------------------------------------------------------
+
+
+def _assistant(database: Database, settings: Settings) -> Assistant:
+    return Assistant(database, settings)
+
+
+@cli.command("chat")
+@click.option("--as", "speaker", default=None, help="Who you are: a Slack user id or a name from the staff roster")
+@click.option("--today", "today_opt", type=DATE, default=None, help="Talk as if today were YYYY-MM-DD")
+@click.option("--demo", "use_demo", is_flag=True, help=f"Use the demo practice in {DEMO_DATABASE_URL.removeprefix('sqlite:///')} (created on first use)")
 @pass_ctx
-def demo(c: Context) -> None:
-    """Create the demo database (ccmbot-demo.db), load the example roster and show the panel."""
-    database = open_database(DEMO_DATABASE_URL)
-    today = c.today()
-    with database.session() as s:
-        import_staff_csv(s, EXAMPLES / "staff.csv")
-        import_patients_csv(s, EXAMPLES / "patients.csv", today=today)
-    print_panel(database, today)
+def chat(c: Context, speaker: str | None, today_opt: Any, use_demo: bool) -> None:
+    """Talk to the assistant in the terminal (one message a line; works in a pipe)."""
+    today = as_date(today_opt)
+    if use_demo:
+        database = open_database(DEMO_DATABASE_URL)
+        seed_demo(database, c.today(today))
+        speaker = speaker or DEMO_SPEAKER
+    else:
+        database = c.db
+    if not speaker:
+        fail('say who you are with --as, e.g. --as "Maria Santos" or --as U01RN00003 (see `ccmbot staff list`)')
+    run_chat(_assistant(database, c.settings), speaker, today, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+@cli.command("demo")
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """The demo chat: the same as `ccmbot chat --demo`."""
+    ctx.invoke(chat, use_demo=True)
+
+
+@cli.command("log")
+@click.argument("text")
+@click.option("--as", "speaker", required=True, help="Who did the work and is logging it: Slack user id or roster name")
+@click.option("--today", "today_opt", type=DATE, default=None, help="Read dates as if today were YYYY-MM-DD (back-filling)")
+@click.option("--key", default=None, help="An idempotency key: the same key never logs twice (for scripts that may re-run)")
+@pass_ctx
+def log_cmd(c: Context, text: str, speaker: str, today_opt: Any, key: str | None) -> None:
+    """Log time the way chat does: ccmbot log --as "Maria Santos" "15 min med review for patient 123"."""
+    message = Message(user=speaker, text=text, today=as_date(today_opt), source="cli", source_id=f"cli:{key}" if key else None)
+    reply = _assistant(c.db, c.settings).handle(message)
+    if reply.kind in ("error", "refused", "unknown_user", "hint"):
+        fail(reply.text)
+    click.echo(reply.text)
 
 
 def main() -> None:

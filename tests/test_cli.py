@@ -12,10 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ccmbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def ccmbot(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CCMBOT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, input=input
+    )
 
 
 @pytest.fixture
@@ -63,10 +65,46 @@ def test_every_command_has_help(workdir):
         assert r.returncode == 0 and "Usage:" in r.stdout
 
 
-def test_demo_works_in_an_empty_directory(workdir):
-    r = ccmbot("demo", cwd=workdir)
+def test_demo_chat_in_a_pipe_answers_from_a_seeded_practice(workdir):
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="who still needs time this month?\n")
     assert r.returncode == 0, r.stderr
-    assert "active patients" in r.stdout
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("29 patients need time in November, closest first; 4 days (2 business days) left")
+    assert len([line for line in lines if line.startswith("• ")]) == 15 and lines[-1] == "…and 14 more."
+    # Starting again adds nothing twice: the seed is idempotent, and what was logged stays.
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="15 min med review for patient 123\nstatus 123\n")
+    assert "Patient 123: 32 of 40 min in November, 8 to go for 99439; 99490 reached; consent on file." in r.stdout
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="undo\nwho has no consent?\n")
+    assert "Patient 123: 17 of 20 min in November, 3 to go for 99490; consent on file." in r.stdout
+    assert "patients with time in November but no consent" in r.stdout
+    assert not (workdir / "ccmbot.db").exists()  # the demo never touches the real database
+
+
+def test_make_demo_target_is_the_demo_chat():
+    assert "ccmbot chat --demo" in (ROOT / "Makefile").read_text()
+
+
+def test_chat_needs_to_know_who_is_speaking(workdir):
+    r = ccmbot("chat", cwd=workdir, input="help\n")
+    assert r.returncode == 2 and r.stderr.startswith("error: say who you are with --as")
+
+
+def test_log_command_goes_through_the_assistant(workdir):
+    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
+    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
+    args = ("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "backfill-1", "15 min med review for patient 123")
+    r = ccmbot(*args, cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "Logged 15 min medication review for patient 123 on Fri Nov 27 (Maria Santos).",
+        "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file.",
+    ]
+    again = ccmbot(*args, cwd=workdir)
+    assert again.stdout.startswith("Already logged (this message was received before) 15 min")
+    bad = ccmbot("log", "--as", "U01RN00003", "--today", "2026-11-27", "pt 123 med review", cwd=workdir)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: Nothing was logged. How many minutes was that?")
+    stranger = ccmbot("log", "--as", "Nobody Here", "10 min call pt 123", cwd=workdir)
+    assert stranger.returncode == 2 and "not on the care team's staff roster" in stranger.stderr
 
 
 def test_parse_command_prints_one_json_object_per_line(workdir):

@@ -1,0 +1,407 @@
+"""The one brain behind every door: (who, what they wrote, when) -> Reply.
+
+Slack listeners, the terminal chat and `ccmbot log` all call Assistant.handle.
+It knows no Slack: a transport says who spoke (a Slack user id or a roster
+name), whether the message was addressed to the bot, and an idempotency key
+for the message; it renders the Reply it gets back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.billing import Policy
+from bot.config import Settings
+from bot.intents import Intent, classify, period_bounds
+from bot.months import business_days_between, month_bounds, local_today, parse_month
+from bot.parsing import EXAMPLE, ParseResult, parse_message, read_date
+from bot.replies import (
+    HELP_LINES,
+    HINT,
+    SILENT,
+    Reply,
+    Section,
+    activity_words,
+    codes_words,
+    consent_answer,
+    day_words,
+    either,
+    missing_answer,
+    month_words,
+    ordinal,
+    plural,
+    progress_line,
+    say,
+)
+from bot.report import PatientMonth, describe, month_results, policy_from
+from storage.db import Database
+from storage.ledger import (
+    EntryDraft,
+    LedgerError,
+    close_month,
+    find_patient,
+    log_entries,
+    record_consent,
+    reopen_month,
+    require_active_patient,
+    void_entries,
+    void_last,
+)
+from storage.models import Staff, TimeEntry, Track
+from storage.queries import staff_entries
+from storage.roster import find_staff
+
+log = logging.getLogger(__name__)
+
+# Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
+LIST_LIMIT = 15
+# "Who's close?" means within this many minutes of the next code.
+CLOSE_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Message:
+    user: str  # a Slack user id, or a roster name (terminal, CLI)
+    text: str
+    when: datetime | None = None  # when it was said (aware); None: now
+    today: date | None = None  # the practice-local date to use instead of `when` (demo, back-fill)
+    source: str = "terminal"  # slack | terminal | cli | modal
+    source_id: str | None = None  # the message's idempotency key (Slack: channel and ts); None: a new message
+    addressed: bool = True  # a DM, a mention, a slash command, the terminal; False: chatter in a channel
+    link: str | None = None  # a permalink kept with the entries for the audit trail
+
+
+class Assistant:
+    def __init__(self, db: Database, settings: Settings, *, policy: Policy | None = None, now: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.policy = policy or policy_from(settings)
+        self._now = now or (lambda: datetime.now(timezone.utc))
+
+    # --- the door every transport uses ---------------------------------------------
+
+    def today_for(self, message: Message) -> date:
+        return message.today or local_today(self.settings.tz, message.when or self._now())
+
+    def handle(self, message: Message) -> Reply:
+        """Answer one message. A database that cannot be reached raises (a transport must let the
+        sender retry); any other surprise is answered with an apology and changes nothing."""
+        try:
+            return self._handle(message)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            # The type only: an exception's text can carry message text or patient keys (PHI).
+            log.error("message not handled: %s", type(exc).__name__)
+            return say("error", None, "Sorry, something went wrong on my side and nothing was changed. Please try again, or tell an admin.")
+
+    def _handle(self, message: Message) -> Reply:
+        today = self.today_for(message)
+        intent = classify(message.text)
+        parsed: ParseResult | None = None
+        if intent is None:
+            parsed = parse_message(message.text, today, max_minutes=self.settings.max_minutes_per_entry)
+            if not parsed.is_entry:
+                return say("hint", None, HINT) if message.addressed else SILENT
+        elif not message.addressed:
+            return SILENT  # questions in a channel are for people unless the bot is mentioned
+        with self.db.session() as s:
+            try:
+                staff = find_staff(s, message.user)
+            except LedgerError as exc:
+                return say("error", None, str(exc))
+            if staff is None or not staff.active:
+                return self._not_on_roster(s, message.user, staff)
+            try:
+                if parsed is not None:
+                    return self._log(s, staff, message, parsed, today)
+                assert intent is not None
+                return self._answer(s, staff, intent, today)
+            except LedgerError as exc:
+                s.rollback()
+                return say("error", None, str(exc))
+
+    def undo(self, user: str, entry_ids: Sequence[int], today: date | None = None) -> Reply:
+        """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
+        today = today or local_today(self.settings.tz, self._now())
+        with self.db.session() as s:
+            staff = find_staff(s, user)
+            if staff is None or not staff.active:
+                return self._not_on_roster(s, user, staff)
+            try:
+                voided = void_entries(s, list(entry_ids), by=staff, reason="undo button")
+            except LedgerError as exc:
+                s.rollback()
+                return say("refused", None, str(exc))
+            if not voided:
+                return say("undo", None, "Already undone: those entries were taken back before.")
+            return self._undone(s, voided, today)
+
+    # --- intents ---------------------------------------------------------------------
+
+    def _answer(self, s: Session, staff: Staff, intent: Intent, today: date) -> Reply:
+        handlers: dict[str, Callable[[Session, Staff, dict[str, str], date], Reply]] = {
+            "help": self._help,
+            "undo": self._undo_last,
+            "my_time": self._my_time,
+            "no_consent": self._no_consent,
+            "due": self._due,
+            "consent": self._consent,
+            "status": self._status,
+            "close_month": self._close_month,
+            "reopen_month": self._close_month,
+        }
+        args = dict(intent.args, intent=intent.name)
+        return handlers[intent.name](s, staff, args, today)
+
+    def _help(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        return say("help", "Here is what I understand:", *HELP_LINES)
+
+    def _log(self, s: Session, staff: Staff, message: Message, parsed: ParseResult, today: date) -> Reply:
+        if parsed.error is not None:
+            text = parsed.error.message
+            if EXAMPLE not in text and 'like "' not in text:
+                text = f"{text} {EXAMPLE}"
+            return say("error", None, f"Nothing was logged. {text}")
+        drafts = [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+        group = message.source_id or f"{message.source}:{uuid.uuid4().hex}"
+        try:
+            result = log_entries(
+                s,
+                drafts,
+                performed_by=staff,
+                logged_by=staff,
+                source=message.source,
+                source_group=group,
+                today=today,
+                max_minutes=self.settings.max_minutes_per_entry,
+                source_link=message.link,
+            )
+        except LedgerError as exc:
+            return say("error", None, f"Nothing was logged. {exc}")
+        entries = result.entries
+        verb = "Already logged (this message was received before)" if result.duplicate else "Logged"
+        lines = [self._entry_words(e) for e in entries]
+        if len(lines) == 1:
+            title = f"{verb} {lines[0]} ({entries[0].performed_by.name})."
+            body: list[str] = []
+        else:
+            title = f"{verb} {len(lines)} entries ({entries[0].performed_by.name}):" if entries else f"{verb}."
+            body = [f"• {line}" for line in lines]
+        progress = self._progress(s, entries, today)
+        return Reply(
+            "logged",
+            (Section(title, tuple(body)), Section(None, tuple(progress))),
+            entry_ids=tuple(e.id for e in entries),
+            duplicate=result.duplicate,
+        )
+
+    @staticmethod
+    def _entry_words(entry: TimeEntry) -> str:
+        program = "" if entry.program == "CCM" else f" ({entry.program})"
+        return f"{entry.minutes} min {activity_words(entry.activity)}{program} for patient {entry.patient.key} on {day_words(entry.service_date)}"
+
+    def _progress(self, s: Session, entries: Iterable[TimeEntry], today: date) -> list[str]:
+        """One line per patient, month and program the entries touched, from the billing engine."""
+        touched: dict[date, dict[str, set[str]]] = {}
+        for e in entries:
+            touched.setdefault(month_bounds(e.service_date)[0], {}).setdefault(e.patient.key, set()).add(e.program)
+        lines = []
+        for month in sorted(touched):
+            items = {i.patient.key: i for i in month_results(s, month, self.policy, patient_keys=list(touched[month]))}
+            for key in sorted(touched[month]):
+                if key in items:
+                    lines += [progress_line(items[key], program, today) for program in sorted(touched[month][key])]
+        return lines
+
+    def _undo_last(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        voided = void_last(s, by=staff)
+        if not voided:
+            return say("undo", None, "Nothing to undo: you have no logged time left to take back.")
+        return self._undone(s, voided, today)
+
+    def _undone(self, s: Session, voided: list[TimeEntry], today: date) -> Reply:
+        lines = [self._entry_words(e) for e in voided]
+        title = f"Undone: {lines[0]}." if len(lines) == 1 else f"Undone {len(lines)} entries:"
+        body = [] if len(lines) == 1 else [f"• {line}" for line in lines]
+        return Reply("undo", (Section(title, tuple(body)), Section(None, tuple(self._progress(s, voided, today)))))
+
+    def _status(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        key = args["patient"]
+        item = self._patient_month(s, key, today)
+        if isinstance(item, Reply):
+            return item
+        lines = describe(item, today).splitlines()
+        first = {"consent": consent_answer, "missing": missing_answer}.get(args.get("focus", "all"))
+        title = first(item) if first else lines[0]
+        rest = lines if first else lines[1:]
+        return say("status", title, *[line.strip() for line in rest])
+
+    def _patient_month(self, s: Session, key: str, today: date) -> PatientMonth | Reply:
+        patient = find_patient(s, key)
+        if patient is None:
+            return say("error", None, f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
+        items = month_results(s, today, self.policy, patient_keys=[patient.key])
+        if not items:
+            return say("error", None, f"Patient {key} is inactive.")
+        return items[0]
+
+    def _due(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        first, last = month_bounds(today)
+        deadline = last
+        if "before_day" in args:
+            day = int(args["before_day"])
+            if not today.day <= day <= last.day:
+                return say("error", None, f"The {ordinal(day)} is not ahead of us in {today:%B}; ask \"who needs time before the 30th?\" with a day from {today.day} to {last.day}.")
+            deadline = today.replace(day=day)
+        items = month_results(s, today, self.policy)
+        rows = []
+        for item in items:
+            for step in item.result.next:
+                hard = [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"]
+                if not hard:
+                    rows.append((step.minutes_needed, item.patient.key, item, step))
+        if args.get("close"):
+            rows = [row for row in rows if row[0] <= CLOSE_MINUTES]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        days = (deadline - today).days + 1
+        business = business_days_between(today, deadline, self.settings.holidays)
+        until = "the end of " + f"{today:%B}" if deadline == last else f"the {ordinal(deadline.day)}"
+        left = f"{plural(days, 'day')} ({plural(business, 'business day')}) left until {until}, today included"
+        if not rows:
+            what = f"within {CLOSE_MINUTES} min of a code" if args.get("close") else "short of a threshold"
+            return say("due", f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")
+        shown = rows[:LIST_LIMIT]
+        lines = []
+        for needed, key, item, step in shown:
+            reached = [c for c in item.result.codes if c.program == step.program]
+            extra = f"; {codes_words(reached)} reached" if reached else ""
+            program = "" if step.program == "CCM" else f" {step.program}"
+            lines.append(f"• {key}{program}: {needed} min to {step.code} ({step.minutes_counted} of {step.at}){extra}")
+        if len(rows) > len(shown):
+            lines.append(f"…and {len(rows) - len(shown)} more.")
+        noun = "patients need" if len(rows) != 1 else "patient needs"
+        close = f" within {CLOSE_MINUTES} min of a code" if args.get("close") else ""
+        title = f"{len(rows)} {noun} time{close} in {month_words(first, today)}, closest first; {left}:"
+        return say("due", title, *lines)
+
+    def _my_time(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        start, end, words = period_bounds(args.get("period", "today"), today)
+        entries = staff_entries(s, staff.id, start, end)
+        if not entries:
+            return say("my_time", None, f"You have no time logged {words}.")
+        total = sum(e.minutes for e in entries)
+        lines = []
+        for e in entries[: LIST_LIMIT * 2]:
+            by = "" if e.performed_by == staff.name else f" (by {e.performed_by})"
+            program = "" if e.program == "CCM" else f" ({e.program})"
+            when = "" if start == end else f"{day_words(e.service_date)}: "
+            lines.append(f"• {when}{e.minutes} min {activity_words(e.activity)}{program}, patient {e.patient_key}{by}")
+        if len(entries) > LIST_LIMIT * 2:
+            lines.append(f"…and {len(entries) - LIST_LIMIT * 2} more.")
+        patients = len({e.patient_key for e in entries})
+        title = f"Your time {words}: {total} min in {plural(len(entries), 'entry').replace('entrys', 'entries')} for {plural(patients, 'patient')}."
+        return say("my_time", title, *lines)
+
+    def _no_consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        first, _ = month_bounds(today)
+        rows = []
+        for item in month_results(s, today, self.policy):
+            for program, tracks in sorted(item.result.minutes.items()):
+                missing = [b for b in item.result.blockers_for(program) if b.reason in ("no_consent", "consent_revoked")]
+                if missing:
+                    why = "consent revoked" if missing[0].reason == "consent_revoked" else "no consent on file"
+                    rows.append(f"• {item.patient.key} ({program}): {sum(tracks.values())} min logged, {why}")
+        if not rows:
+            return say("no_consent", None, f"Every patient with time in {month_words(first, today)} has consent on file.")
+        shown = rows[:LIST_LIMIT] + ([f"…and {len(rows) - LIST_LIMIT} more."] if len(rows) > LIST_LIMIT else [])
+        title = f"{plural(len(rows), 'patient')} with time in {month_words(first, today)} but no consent (that time can't be billed until it is recorded):"
+        return say("no_consent", title.replace("1 patients", "1 patient"), *shown)
+
+    def _consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        if not (staff.is_admin or staff.track == Track.practitioner):
+            who = either([m.name for m in self._consent_recorders(s)] or ["an admin"])
+            return say(
+                "refused", None, f"Only practitioners (physician, NP, PA, CNS, CNM) and admins can record consent. Ask {who} to record it."
+            )
+        usage = 'Say it like "consent 123 verbal today", "consent 123 written 11/2", "consent 123 RPM verbal" or "consent 123 declined".'
+        rest = args.get("rest", "")
+        key_match = re.match(r"^(?:pt\.?\s*|patient\s*|#)?(?P<key>[\w-]*\d[\w-]*)\b\s*(?P<tail>.*)$", rest, re.I)
+        if not key_match:
+            return say("error", None, f"Which patient? {usage}")
+        key, tail = key_match.group("key"), key_match.group("tail")
+        key = key if key.isdigit() else key.upper()
+        words = set(re.findall(r"[a-z]+", tail))
+        program = next((p.upper() for p in ("ccm", "pcm", "rpm") if p in words), "CCM")
+        status = "declined" if words & {"declined", "declines", "refused", "no"} else "revoked" if words & {"revoked", "revoke", "withdrew", "withdrawn"} else "granted"
+        method = "verbal" if words & {"verbal", "verbally", "phone"} else "written" if words & {"written", "signed", "paper", "form"} else None
+        if status == "granted" and method is None:
+            return say("error", None, f"How was consent given, verbal or written? {usage}")
+        try:
+            when = read_date(tail, today) or today
+        except ValueError as exc:
+            return say("error", None, f"{exc} {usage}")
+        patient = require_active_patient(s, key)
+        consent = record_consent(s, patient, program=program, status=status, effective_date=when, by=staff, method=method, today=today)
+        how = f" ({method})" if method else ""
+        if consent is None:
+            return say("consent", None, f"Already on file: patient {patient.key} {program} consent {status}{how} on {when.isoformat()}.")
+        verb = {"granted": "gave", "declined": "declined", "revoked": "revoked"}[status]
+        title = f"Recorded: patient {patient.key} {verb} {program} consent{how} on {day_words(when)} {when.year}."
+        item = month_results(s, today, self.policy, patient_keys=[patient.key])
+        progress = [progress_line(item[0], program, today)] if item else []
+        return say("consent", title, *progress)
+
+    def _consent_recorders(self, s: Session) -> list[Staff]:
+        people = s.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))
+        return [m for m in people if m.is_admin or m.track == Track.practitioner][:3]
+
+    def _close_month(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+        raw = args["month"]
+        try:
+            month = parse_month(raw) if re.match(r"^\d", raw) else self._named_month(raw, today)
+        except ValueError as exc:
+            return say("error", None, f"{exc} Say it like \"close 2026-10\".")
+        if args["intent"] == "close_month":
+            if month >= month_bounds(today)[0]:
+                return say("error", None, f"{month:%B %Y} has not ended yet; a month can be closed once it is over.")
+            close_month(s, month, by=staff)
+            return say("month", None, f"{month:%B %Y} is closed: no time can be logged, changed or undone in it until an admin reopens it.")
+        reopen_month(s, month, by=staff)
+        return say("month", None, f"{month:%B %Y} is open again for changes; close it again when the corrections are in.")
+
+    @staticmethod
+    def _named_month(raw: str, today: date) -> date:
+        parts = raw.split()
+        for fmt in ("%B", "%b"):
+            try:
+                month = datetime.strptime(parts[0], fmt).month
+            except ValueError:
+                continue
+            year = int(parts[1]) if len(parts) > 1 else (today.year if month <= today.month else today.year - 1)
+            return date(year, month, 1)
+        raise ValueError(f"{raw!r} is not a month.")
+
+    # --- people not on the roster -------------------------------------------------------
+
+    def _not_on_roster(self, s: Session, user: str, staff: Staff | None) -> Reply:
+        if staff is not None:
+            return say("unknown_user", None, f"{staff.name} is marked inactive on the staff roster; ask an admin to reactivate you.")
+        admins = [m.name for m in s.scalars(select(Staff).where(Staff.is_admin.is_(True), Staff.active.is_(True)).order_by(Staff.name))]
+        who = either(admins[:3] or ["a practice admin"])
+        return say(
+            "unknown_user",
+            None,
+            "You're not on the care team's staff roster yet, so I can't log time or show patients for you. "
+            f"Ask {who} to add you (`ccmbot staff add \"Your Name\" --role rn --slack-id {user}`).",
+        )
+

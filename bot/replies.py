@@ -1,0 +1,153 @@
+"""What the assistant says, as plain data, and the sentences it is made of.
+
+A Reply knows no transport: the terminal prints `text`, Slack renders the
+sections as blocks and puts an Undo button on `entry_ids`. Every number in a
+sentence comes from a billing result (bot.billing.evaluate), never from a
+second calculation here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.billing import Blocker, CodeLine
+from bot.parsing import ACTIVITY_WORDS
+from bot.report import PatientMonth
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str | None
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str  # logged | status | due | my_time | consent | no_consent | undo | help | hint | error | refused | unknown_user | month | silent
+    sections: tuple[Section, ...] = ()
+    entry_ids: tuple[int, ...] = ()  # the entries this reply confirms: an Undo button voids exactly these
+    duplicate: bool = False  # the same message again (a retry): it was answered the first time
+
+    @property
+    def silent(self) -> bool:
+        return not self.sections
+
+    @property
+    def text(self) -> str:
+        out: list[str] = []
+        for section in self.sections:
+            if section.title:
+                out.append(section.title)
+            out.extend(section.lines)
+        return "\n".join(out)
+
+
+SILENT = Reply("silent")
+
+
+def say(kind: str, title: str | None, *lines: str, entry_ids: tuple[int, ...] = (), duplicate: bool = False) -> Reply:
+    return Reply(kind, (Section(title, tuple(lines)),), entry_ids=entry_ids, duplicate=duplicate)
+
+
+def day_words(day: date) -> str:
+    return f"{day:%a %b} {day.day}"
+
+
+def month_words(first: date, today: date) -> str:
+    return f"{first:%B}" if first.year == today.year else f"{first:%B %Y}"
+
+
+def activity_words(activity: str) -> str:
+    return ACTIVITY_WORDS.get(activity, activity.replace("_", " "))
+
+
+def codes_words(codes: list[CodeLine] | tuple[CodeLine, ...]) -> str:
+    return " + ".join(c.code + (f" x{c.units}" if c.units > 1 else "") for c in codes)
+
+
+def blocker_words(blocker: Blocker) -> str:
+    return blocker.detail
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def either(names: list[str]) -> str:
+    """"A", "A or B", "A, B or C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def progress_line(item: PatientMonth, program: str, today: date) -> str:
+    """One patient's month in one program, as a care-team member wants it after logging:
+    "Patient 123: 17 of 20 min in November, 3 to go for 99490; consent on file."."""
+    r = item.result
+    label = f"Patient {item.patient.key}" + ("" if program == "CCM" else f" ({program})")
+    month = month_words(r.month, today)
+    logged = r.minutes.get(program, {})
+    hard = [b for b in r.blockers_for(program) if b.reason != "below_threshold"]
+    if hard:
+        return f"{label}: {sum(logged.values())} min in {month}, not billable: {'; '.join(blocker_words(b) for b in hard)}."
+    parts = []
+    step = r.next_for(program)
+    if step is not None:
+        parts.append(f"{step.minutes_counted} of {step.at} min in {month}, {step.minutes_needed} to go for {step.code}")
+    else:
+        parts.append(f"{r.counted.get(program, 0)} min in {month}")
+    reached = [c for c in r.codes if c.program == program]
+    if reached:
+        parts.append(f"{codes_words(reached)} reached" + ("" if step else ", the most this month"))
+    if logged.get("non_clinical"):
+        parts.append(f"{logged['non_clinical']} min by non-clinical staff don't count")
+    parts.append("consent on file")
+    return f"{label}: {'; '.join(parts)}."
+
+
+def consent_answer(item: PatientMonth) -> str:
+    """A direct answer to "is 123 consented?" for each program the patient is in or has time in."""
+    answers = []
+    for program in sorted(set(item.patient.programs) - {"APCM"} | set(item.result.minutes)):
+        consent = item.patient.consents.get(program)
+        if consent is None:
+            answers.append(f"No {program} consent on file for patient {item.patient.key}.")
+        elif consent.status == "granted":
+            how = f" ({consent.method})" if consent.method else ""
+            answers.append(f"Yes: patient {item.patient.key} gave {program} consent{how} on {consent.effective_date.isoformat()}.")
+        else:
+            answers.append(f"No: patient {item.patient.key}'s {program} consent was {consent.status} on {consent.effective_date.isoformat()}.")
+    return " ".join(answers) or f"Patient {item.patient.key} is not enrolled in a program."
+
+
+def missing_answer(item: PatientMonth) -> str:
+    """A direct answer to "what's missing for 123?": what blocks billing, else the minutes still needed."""
+    r = item.result
+    hard = [b for b in r.blockers if b.reason != "below_threshold"]
+    if hard:
+        return "Blocking billing: " + "; ".join(f"{b.program}: {blocker_words(b)}" for b in hard) + "."
+    if r.next and not r.codes:
+        return "Only minutes: " + "; ".join(f"{n.minutes_needed} more min for {n.code}" for n in r.next) + "."
+    if r.codes:
+        return f"Nothing: {codes_words(r.codes)} billable this month."
+    return "Nothing blocks billing, but no time is logged yet."
+
+
+HELP_LINES = (
+    "Log time: \"15 min med review for pt 123\", \"pt 456: 1h15m care plan yesterday\", several lines in one message.",
+    "Undo: \"undo\" takes back your last message's entries.",
+    "A patient: \"status 123\", \"is 123 consented?\", \"what's missing for 123?\"",
+    "Who needs time: \"who still needs time this month?\", \"who's close?\", \"who needs time before the 30th?\"",
+    "Your time: \"my time today\", \"what did I log this week?\", \"my time this month\"",
+    "Consent (practitioners and admins): \"consent 123 verbal today\", \"consent 123 written 11/2\", \"consent 123 declined\"; \"who has no consent?\"",
+    "Month close (admins): \"close 2026-10\", \"reopen 2026-10\"",
+)
+
+HINT = (
+    "I didn't understand that. Log time like \"15 min med review for pt 123\", or ask \"status 123\", "
+    "\"who still needs time?\" or \"my time today\". Say \"help\" for everything I understand."
+)

@@ -1,0 +1,89 @@
+"""Conversation tests that read like transcripts: tests/transcripts/*.txt.
+
+A transcript is a practice and a conversation:
+
+    @today 2026-11-27                 the practice-local day for the messages that follow
+    @patient 456 consent=none         a patient (consent=YYYY-MM-DD|none, conditions=N, programs=CCM;RPM)
+    @channel / @dm                    messages that follow are chatter in a channel / addressed to the bot
+    UNURSE> 15 min call pt 123        a message from a roster member (UDOC admin physician, UNURSE rn,
+    Logged 15 min ...                 UMA ma, UCLERK non-clinical) or anyone else; the lines up to the
+    Patient 123: ...                  next blank line are the exact reply, "(no reply)" for silence
+
+Each transcript starts from empty tables and the Roster's four staff members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant, Message
+from bot.config import Settings
+from storage.db import Database
+
+from tests.conftest import Roster
+
+TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+
+
+@dataclass
+class Turn:
+    line: int
+    user: str
+    text: str
+    today: date
+    addressed: bool
+    expected: list[str] = field(default_factory=list)
+
+
+def read_transcript(path: Path, roster: Roster) -> list[Turn]:
+    turns: list[Turn] = []
+    today, addressed = date(2026, 11, 27), True
+    current: Turn | None = None
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.rstrip()
+        if current is not None:
+            if line:
+                current.expected.append(line)
+                continue
+            current = None
+            continue
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@today "):
+            today = date.fromisoformat(line.split()[1])
+        elif line == "@channel":
+            addressed = False
+        elif line == "@dm":
+            addressed = True
+        elif line.startswith("@patient "):
+            words = line.split()
+            options = dict(w.split("=", 1) for w in words[2:])
+            consent = options.get("consent", "2026-01-05")
+            roster.patient(
+                words[1],
+                consent=None if consent == "none" else date.fromisoformat(consent),
+                conditions=int(options.get("conditions", "2")),
+                programs=options.get("programs", "CCM"),
+            )
+        elif "> " in line:
+            user, text = line.split("> ", 1)
+            current = Turn(number, user, text, today, addressed)
+            turns.append(current)
+        else:
+            raise AssertionError(f"{path.name}:{number}: not a directive or a message: {line!r}")
+    return turns
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_transcript(path: Path, db: Database, roster: Roster) -> None:
+    assistant = Assistant(db, Settings(database_url=db.url))
+    for turn in read_transcript(path, roster):
+        reply = assistant.handle(
+            Message(user=turn.user, text=turn.text, today=turn.today, source="terminal", source_id=f"{path.stem}:{turn.line}", addressed=turn.addressed)
+        )
+        got = ["(no reply)"] if reply.silent else reply.text.splitlines()
+        assert got == turn.expected, f"{path.name}:{turn.line}: {turn.user}> {turn.text}\n" + "\n".join(got)
