@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy
 from bot.config import Settings
 from bot.intents import Intent, classify, period_bounds
-from bot.months import business_days_between, month_bounds, local_today, parse_month
+from bot.months import business_days_between, local_today, month_bounds, parse_month, previous_month
 from bot.parsing import EXAMPLE, ParseResult, parse_message, read_date
 from bot.replies import (
     HELP_LINES,
@@ -42,7 +42,7 @@ from bot.replies import (
     progress_line,
     say,
 )
-from bot.report import PatientMonth, describe, month_results, policy_from
+from bot.report import PatientMonth, as_csv, describe, month_results, policy_from
 from storage.db import Database
 from storage.ledger import (
     EntryDraft,
@@ -52,12 +52,14 @@ from storage.ledger import (
     log_entries,
     record_consent,
     reopen_month,
+    replace_source,
     require_active_patient,
     void_entries,
     void_last,
+    void_source,
 )
-from storage.models import Staff, TimeEntry, Track
-from storage.queries import staff_entries
+from storage.models import ACTIVITIES, Staff, TimeEntry, Track
+from storage.queries import patients_touched_by, staff_entries
 from storage.roster import find_staff
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,77 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 15
 # "Who's close?" means within this many minutes of the next code.
 CLOSE_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Home:
+    """The Home tab's content for one person."""
+
+    name: str
+    month: str
+    short: tuple[str, ...]  # their patients still short of a threshold, one progress line each
+    short_more: int
+    today: tuple[str, ...]  # what they logged today
+    today_minutes: int
+    patients: int
+    consented: int
+    billable: int
+    close: int  # patients within CLOSE_MINUTES of a code
+
+
+# Which form field a ledger refusal belongs to.
+FORM_FIELD_FOR = {
+    "unknown_patient": "patient",
+    "inactive_patient": "patient",
+    "minutes_out_of_range": "minutes",
+    "future_date": "date",
+    "closed_month": "date",
+    "invalid_value": "activity",
+}
+
+
+@dataclass(frozen=True)
+class EntryForm:
+    """The log-time form as typed: every field a string, checked here before anything is stored."""
+
+    patient: str
+    minutes: str
+    activity: str
+    date: str  # YYYY-MM-DD
+    note: str = ""
+    program: str = ""
+
+    def errors(self, today: date, max_minutes: int) -> dict[str, str]:
+        errors = {}
+        if not re.fullmatch(r"[\w-]*\d[\w-]*", self.patient.strip()):
+            errors["patient"] = "Enter the patient's key as the practice writes it, like 123 or 00045123."
+        if not self.minutes.strip().isdigit():
+            errors["minutes"] = "Enter whole minutes, like 15."
+        elif not 1 <= int(self.minutes) <= max_minutes:
+            errors["minutes"] = f"An entry must be 1 to {max_minutes} minutes; split longer work into several entries."
+        if self.activity not in ACTIVITIES:
+            errors["activity"] = "Pick an activity from the list."
+        try:
+            day = date.fromisoformat(self.date)
+        except ValueError:
+            errors["date"] = "Pick the day the work was done."
+        else:
+            if day > today:
+                errors["date"] = "That day is in the future; time can only be logged for today or earlier."
+        if self.program and self.program not in ("CCM", "PCM", "RPM"):
+            errors["program"] = "Pick CCM, PCM or RPM, or leave it empty for the patient's program."
+        return errors
+
+    def draft(self) -> EntryDraft:
+        key = self.patient.strip()
+        return EntryDraft(
+            key if key.isdigit() else key.upper(),
+            int(self.minutes),
+            date.fromisoformat(self.date),
+            self.activity,
+            self.program or None,
+            self.note.strip() or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -145,6 +218,150 @@ class Assistant:
             if not voided:
                 return say("undo", None, "Already undone: those entries were taken back before.")
             return self._undone(s, voided, today)
+
+    def edit(self, message: Message, revision: str) -> Reply:
+        """The message `message.source_id` was edited: its entries become the new text's (void and re-log, audited)."""
+        today = self.today_for(message)
+        assert message.source_id, "an edit names the message it changes"
+        parsed = parse_message(message.text, today, max_minutes=self.settings.max_minutes_per_entry)
+        with self.db.session() as s:
+            staff = find_staff(s, message.user)
+            if staff is None or not staff.active:
+                return SILENT  # nothing of theirs was logged
+            if parsed.error is not None:
+                return say("error", None, f"Your edit was not applied, the entries from before it stand. {parsed.error.message}")
+            drafts = [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+            try:
+                voided, added, duplicate = replace_source(
+                    s,
+                    message.source_id,
+                    drafts,
+                    revision=revision,
+                    performed_by=staff,
+                    logged_by=staff,
+                    source=message.source,
+                    today=today,
+                    max_minutes=self.settings.max_minutes_per_entry,
+                    source_link=message.link,
+                )
+            except LedgerError as exc:
+                s.rollback()
+                return say("error", None, f"Your edit was not applied, the entries from before it stand. {exc}")
+            if duplicate:
+                return Reply("edited", duplicate=True)
+            if not voided and not added:
+                return SILENT
+            lines = [f"• was: {self._entry_words(e)}" for e in voided] + [f"• now: {self._entry_words(e)}" for e in added]
+            return Reply(
+                "edited",
+                (Section("Updated from your edit:", tuple(lines)), Section(None, tuple(self._progress(s, [*voided, *added], today)))),
+                entry_ids=tuple(e.id for e in added),
+            )
+
+    def deleted(self, user: str, source_id: str, today: date | None = None) -> Reply:
+        """The message was deleted: its entries are voided (kept, with who and why)."""
+        today = today or local_today(self.settings.tz, self._now())
+        with self.db.session() as s:
+            staff = find_staff(s, user)
+            if staff is None:
+                return SILENT
+            try:
+                voided = void_source(s, source_id, by=staff, reason="message deleted")
+            except LedgerError as exc:
+                s.rollback()
+                return say("error", None, f"Your message was deleted but its time still counts: {exc}")
+            if not voided:
+                return SILENT
+            lines = [f"• {self._entry_words(e)}" for e in voided]
+            title = "Your message was deleted, so its time no longer counts:"
+            return Reply("undo", (Section(title, tuple(lines)), Section(None, tuple(self._progress(s, voided, today)))))
+
+    def log_form(
+        self, user: str, form: EntryForm, *, source_id: str, today: date | None = None, link: str | None = None
+    ) -> tuple[Reply | None, dict[str, str]]:
+        """A filled-in form (Slack's log-time modal): (confirmation, {}) or (None, {field: what is wrong})."""
+        today = today or local_today(self.settings.tz, self._now())
+        errors = form.errors(today, self.settings.max_minutes_per_entry)
+        if errors:
+            return None, errors
+        with self.db.session() as s:
+            staff = find_staff(s, user)
+            if staff is None or not staff.active:
+                return None, {"patient": "You're not on the staff roster; ask an admin to add you before logging time."}
+            draft = form.draft()
+            try:
+                result = log_entries(
+                    s,
+                    [draft],
+                    performed_by=staff,
+                    logged_by=staff,
+                    source="modal",
+                    source_group=source_id,
+                    today=today,
+                    max_minutes=self.settings.max_minutes_per_entry,
+                    source_link=link,
+                )
+            except LedgerError as exc:
+                s.rollback()
+                return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
+            entry = result.entries[0]
+            title = f"Logged {self._entry_words(entry)} ({staff.name})."
+            return Reply("logged", (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
+
+    def home(self, user: str, today: date | None = None) -> Home | Reply:
+        """What a staff member sees on the bot's Home tab."""
+        today = today or local_today(self.settings.tz, self._now())
+        with self.db.session() as s:
+            staff = find_staff(s, user)
+            if staff is None or not staff.active:
+                return self._not_on_roster(s, user, staff)
+            first, last = month_bounds(today)
+            items = month_results(s, today, self.policy)
+            mine = set(patients_touched_by(s, staff.id, first, last))
+            short, close, billable = [], 0, 0
+            for item in items:
+                billable += bool(item.result.codes)
+                for step in item.result.next:
+                    if [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"]:
+                        continue
+                    close += step.minutes_needed <= CLOSE_MINUTES
+                    if item.patient.patient_id in mine or item.patient.billing_practitioner_id == staff.id:
+                        short.append(progress_line(item, step.program, today))
+            entries = staff_entries(s, staff.id, today, today)
+            logged_today = [f"{e.minutes} min {activity_words(e.activity)}, patient {e.patient_key}" for e in entries]
+            consented = sum(1 for i in items if any(c.status == "granted" for c in i.patient.consents.values()))
+            return Home(
+                name=staff.name,
+                month=month_words(first, today),
+                short=tuple(short[:LIST_LIMIT]),
+                short_more=max(0, len(short) - LIST_LIMIT),
+                today=tuple(logged_today),
+                today_minutes=sum(e.minutes for e in entries),
+                patients=len(items),
+                consented=consented,
+                billable=billable,
+                close=close,
+            )
+
+    def report(self, user: str, month_text: str = "", today: date | None = None) -> tuple[Reply, str | None]:
+        """The month's billing report as CSV, for admins: (reply, csv) or (refusal, None)."""
+        today = today or local_today(self.settings.tz, self._now())
+        with self.db.session() as s:
+            staff = find_staff(s, user)
+            if staff is None or not staff.active:
+                return self._not_on_roster(s, user, staff), None
+            if not staff.is_admin:
+                return say("refused", None, "Only admins can pull the billing report; ask a practice admin."), None
+            try:
+                month = parse_month(month_text) if month_text.strip() else previous_month(today)
+            except ValueError as exc:
+                return say("error", None, f"{exc} Say it like \"report 2026-10\"."), None
+            items = month_results(s, month, self.policy)
+            billable = [i for i in items if i.result.codes]
+            total = sum(i.result.total for i in billable)
+            estimate = " (estimated national amounts)" if any(i.result.amounts_are_estimates for i in items) else ""
+            title = f"Billing report for {month:%B %Y}: {plural(len(billable), 'billable patient')} of {len(items)}, ${total:,.2f}{estimate}."
+            return say("report", title), as_csv(items)
 
     # --- intents ---------------------------------------------------------------------
 

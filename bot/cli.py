@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from bot.assistant import Assistant, Message
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, require_slack
 from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER, seed as seed_demo
 from bot.parsing import parse_message
 from bot.report import as_csv, as_json, describe, month_results, policy_from
@@ -420,6 +420,58 @@ def log_cmd(c: Context, text: str, speaker: str, today_opt: Any, key: str | None
     if reply.kind in ("error", "refused", "unknown_user", "hint"):
         fail(reply.text)
     click.echo(reply.text)
+
+
+# --- Slack -------------------------------------------------------------------------
+
+
+@cli.command("run")
+@pass_ctx
+def run_cmd(c: Context) -> None:
+    """Run the Slack app over Socket Mode (SLACK_BOT_TOKEN and SLACK_APP_TOKEN; no public URL needed)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.slack.app import build_app
+
+    require_slack(c.settings, "socket")
+    configure_logging()
+    app = build_app(c.settings, c.db)
+    click.echo("ccmbot is connecting to Slack over Socket Mode; Ctrl-C stops it.", err=True)
+    SocketModeHandler(app, c.settings.slack_app_token).start()
+
+
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn worker processes")
+@pass_ctx
+def serve_cmd(c: Context, port: int, host: str, workers: int) -> None:
+    """Run the Slack app over HTTP (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) at POST /slack/events, under gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from bot.slack.wsgi import create_app
+
+    require_slack(c.settings, "http")
+    c.db.dispose()  # migrated once here, before the workers start; each worker opens its own pool
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "accesslog": None, "timeout": 30}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            configure_logging()
+            return create_app()
+
+    Server().run()
+
+
+def configure_logging() -> None:
+    import logging
+
+    # INFO, never DEBUG: Bolt's debug logs print request bodies, which hold message text.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
 
 
 def main() -> None:

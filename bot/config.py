@@ -7,6 +7,7 @@ is allowed, so a misconfigured deployment fails loudly instead of billing wrong.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,8 @@ class Settings:
     date_of_service: str = "month_end"  # or "threshold_date"
     amounts_csv: str | None = None
     holidays: tuple[date, ...] = field(default_factory=tuple)
+    # Channels where time may be logged (empty: every channel the bot is in); DMs always may.
+    slack_channels: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -112,4 +115,46 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         kwargs["date_of_service"] = _choice("CCMBOT_DATE_OF_SERVICE", raw, ("month_end", "threshold_date"))
     if (raw := get("CCMBOT_HOLIDAYS")) is not None:
         kwargs["holidays"] = _dates("CCMBOT_HOLIDAYS", raw)
+    if (raw := get("CCMBOT_SLACK_CHANNELS")) is not None:
+        kwargs["slack_channels"] = _channel_ids("CCMBOT_SLACK_CHANNELS", raw)
+    if (url := get("CCMBOT_SLACK_API_URL")) is not None and not re.match(r"^https?://", url):
+        raise ConfigError(f"CCMBOT_SLACK_API_URL={url!r} is not an http(s) URL; e.g. https://slack.com/api/")
     return Settings(**kwargs)  # type: ignore[arg-type]
+
+
+def _channel_ids(name: str, raw: str) -> tuple[str, ...]:
+    ids = tuple(filter(None, (p.strip() for p in raw.replace(";", ",").split(","))))
+    for channel in ids:
+        if not re.fullmatch(r"[CG][A-Z0-9]{6,}", channel):
+            raise ConfigError(f"{name} has {channel!r}, not a channel id; list ids like C0123ABCD separated by commas")
+    return ids
+
+
+# Where each Slack credential is found, for the one line printed when it is missing or malformed.
+TOKEN_HELP = {
+    "SLACK_BOT_TOKEN": ("xoxb-", "the Bot User OAuth Token on your app's OAuth & Permissions page (api.slack.com/apps)"),
+    "SLACK_APP_TOKEN": ("xapp-", "an App-Level Token with connections:write on your app's Basic Information page"),
+    "SLACK_SIGNING_SECRET": ("", "the Signing Secret on your app's Basic Information page"),
+}
+
+
+def require_slack(settings: Settings, mode: str) -> None:
+    """Stop start-up with one line when a credential the mode needs is missing or malformed.
+
+    mode: "socket" (bot and app tokens) or "http" (bot token and signing secret).
+    """
+    names = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN") if mode == "socket" else ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    values = {
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_APP_TOKEN": settings.slack_app_token,
+        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
+    }
+    for name in names:
+        prefix, where = TOKEN_HELP[name]
+        value = values[name]
+        if not value:
+            raise ConfigError(f"{name} is not set; it is {where}")
+        if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} does not start with {prefix!r}; it should be {where}")
+        if name == "SLACK_SIGNING_SECRET" and not re.fullmatch(r"[0-9a-f]{16,}", value):
+            raise ConfigError(f"{name} is not a hex string; it should be {where}")

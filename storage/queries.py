@@ -197,6 +197,17 @@ def staff_entries(session: Session, staff_id: int, start: date, end: date) -> li
     ]
 
 
+def patients_touched_by(session: Session, staff_id: int, start: date, end: date) -> list[int]:
+    """Patients a staff member logged or performed active time for between two dates."""
+    query = (
+        select(TimeEntry.patient_id)
+        .where(*_active_in(start, end))
+        .where((TimeEntry.performed_by_id == staff_id) | (TimeEntry.logged_by_id == staff_id))
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
 def complex_mdm_patients(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> set[int]:
     query = select(PatientMonthFact.patient_id).where(and_(PatientMonthFact.month == month_start, PatientMonthFact.complex_mdm.is_(True)))
     if patient_ids is not None:

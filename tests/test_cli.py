@@ -127,3 +127,13 @@ def test_parse_command_prints_one_json_object_per_line(workdir):
         timeout=60,
     )
     assert json.loads(r.stdout)["entries"][0]["date"] == "2026-12-31"
+
+
+def test_slack_commands_stop_with_one_line_naming_the_missing_token(workdir):
+    r = ccmbot("run", cwd=workdir)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: SLACK_BOT_TOKEN is not set; it is the Bot User OAuth Token on your app's OAuth & Permissions page (api.slack.com/apps)"]
+    r = ccmbot("run", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xoxb-wrong-kind"})
+    assert r.returncode == 2 and r.stderr.startswith("error: SLACK_APP_TOKEN does not start with 'xapp-'")
+    r = ccmbot("serve", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "not-a-secret"})
+    assert r.returncode == 2 and r.stderr.startswith("error: SLACK_SIGNING_SECRET is not a hex string")

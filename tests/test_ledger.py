@@ -194,7 +194,7 @@ def test_closed_month_refuses_until_reopened(session, roster):
         reopen_month(session, date(2026, 10, 1), by=roster.nurse)
     reopen_month(session, date(2026, 10, 1), by=roster.doctor)
     assert not log(session, roster, "123", 10, group="g", day=date(2026, 10, 31)).duplicate
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "month")).all()
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "month").order_by(AuditEvent.id)).all()
     assert actions == ["month.close", "month.reopen"]
 
 

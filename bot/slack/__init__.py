@@ -1,0 +1,1 @@
+"""The Slack door: a Bolt app whose listeners translate Slack payloads into assistant calls."""

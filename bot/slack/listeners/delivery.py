@@ -1,0 +1,71 @@
+"""Posting a Reply where the person will see it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.replies import Reply
+from bot.slack.render import blocks, text
+from storage.db import Database
+from storage.slack_events import mark_processed
+
+LOGGED_REACTION = "white_check_mark"
+
+
+def when(ts: str) -> datetime:
+    """A Slack timestamp ("1764255600.000100") as an aware datetime."""
+    return datetime.fromtimestamp(float(ts), timezone.utc)
+
+
+def source_id(channel: str, ts: str) -> str:
+    return f"slack:{channel}:{ts}"
+
+
+def permalink(channel: str, ts: str) -> str:
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private: bool, thread_ts: str | None = None) -> None:
+    """Post a reply: ephemeral to the speaker in a channel, a message in a DM or a thread."""
+    if reply.silent or reply.duplicate:
+        return
+    if reply.kind == "unknown_user":
+        reply = with_their_name(client, reply, user)
+    kwargs: dict[str, Any] = {"channel": channel, "text": text(reply), "blocks": blocks(reply)}
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    if private:
+        client.chat_postEphemeral(user=user, **kwargs)
+    else:
+        client.chat_postMessage(**kwargs)
+
+
+def with_their_name(client: WebClient, reply: Reply, user: str) -> Reply:
+    """Put the person's Slack name into the "add me" command, so an admin can paste it as is."""
+    try:
+        profile = client.users_info(user=user).get("user") or {}
+    except SlackApiError:
+        return reply
+    name = (profile.get("real_name") or profile.get("name") or "").replace('"', "")
+    if not name:
+        return reply
+    sections = tuple(replace(s, lines=tuple(line.replace('"Your Name"', f'"{name}"') for line in s.lines)) for s in reply.sections)
+    return replace(reply, sections=sections)
+
+
+def react(client: WebClient, reply: Reply, *, channel: str, ts: str) -> None:
+    """Mark the original message so the team sees it was logged."""
+    if reply.kind == "logged" and not reply.duplicate and not reply.silent:
+        client.reactions_add(channel=channel, timestamp=ts, name=LOGGED_REACTION)
+
+
+def done(database: Database, body: dict[str, Any]) -> None:
+    """Record the event as handled (after its work), so a later retry is dropped."""
+    if body.get("event_id"):
+        with database.session() as s:
+            mark_processed(s, body["event_id"])

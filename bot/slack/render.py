@@ -1,0 +1,162 @@
+"""Reply and Home -> Block Kit. Text is escaped for mrkdwn; long sections are split to fit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from bot.assistant import Home
+from bot.parsing import ACTIVITY_WORDS
+from bot.replies import Reply
+
+UNDO_ACTION = "undo_entries"
+OPEN_LOG_MODAL_ACTION = "open_log_modal"
+SHOW_DUE_ACTION = "show_due"
+LOG_MODAL_CALLBACK = "log_time"
+SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+TEXT_LIMIT = 3900  # and about 4,000 in a message's fallback text
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    blocks, chunk = [], ""
+    for line in lines:
+        piece = escape(line)
+        if chunk and len(chunk) + 1 + len(piece) > SECTION_LIMIT:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+            chunk = ""
+        chunk = f"{chunk}\n{piece}" if chunk else piece[:SECTION_LIMIT]
+    if chunk:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    return blocks
+
+
+def blocks(reply: Reply) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for section in reply.sections:
+        if section.title:
+            out.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(section.title)}*"[:SECTION_LIMIT]}})
+        out += _sections(list(section.lines))
+    if reply.entry_ids and reply.kind in ("logged", "edited"):
+        out.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": UNDO_ACTION,
+                        "text": {"type": "plain_text", "text": "Undo"},
+                        "value": ",".join(str(i) for i in reply.entry_ids),
+                    }
+                ],
+            }
+        )
+    return out
+
+
+def text(reply: Reply) -> str:
+    """The notification and fallback text."""
+    return reply.text[:TEXT_LIMIT]
+
+
+def undo_ids(value: str) -> list[int]:
+    return [int(part) for part in value.split(",") if part.strip().isdigit()]
+
+
+def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) -> dict[str, Any]:
+    """The log-time modal; `prefill` holds patient, minutes, activity, date, program when a message parsed."""
+
+    def text_input(block_id: str, label: str, value: str | None, *, placeholder: str, multiline: bool = False, optional: bool = False) -> dict[str, Any]:
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": multiline,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+        }
+        if value:
+            element["initial_value"] = str(value)
+        return {"type": "input", "block_id": block_id, "optional": optional, "label": {"type": "plain_text", "text": label}, "element": element}
+
+    def option(value: str, label: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": label}, "value": value}
+
+    activities = [option(key, words) for key, words in ACTIVITY_WORDS.items()]
+    activity: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": activities}
+    chosen = prefill.get("activity")
+    if chosen in ACTIVITY_WORDS:
+        activity["initial_option"] = option(chosen, ACTIVITY_WORDS[chosen])
+    programs = [option(p, p) for p in ("CCM", "PCM", "RPM")]
+    program: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": programs}
+    if prefill.get("program") in ("CCM", "PCM", "RPM"):
+        program["initial_option"] = option(prefill["program"], prefill["program"])
+    return {
+        "type": "modal",
+        "callback_id": LOG_MODAL_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": {"type": "plain_text", "text": "Log CCM time"},
+        "submit": {"type": "plain_text", "text": "Log"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            text_input("patient", "Patient", prefill.get("patient"), placeholder="Patient key, e.g. 123"),
+            text_input("minutes", "Minutes", prefill.get("minutes"), placeholder="Whole minutes, e.g. 15"),
+            {"type": "input", "block_id": "activity", "label": {"type": "plain_text", "text": "Activity"}, "element": activity},
+            {
+                "type": "input",
+                "block_id": "date",
+                "label": {"type": "plain_text", "text": "Date of the work"},
+                "element": {"type": "datepicker", "action_id": "value", "initial_date": (prefill.get("date") or today).isoformat()},
+            },
+            {"type": "input", "block_id": "program", "optional": True, "label": {"type": "plain_text", "text": "Program (default: the patient's)"}, "element": program},
+            text_input("note", "Note", None, placeholder="Optional, no patient names", multiline=True, optional=True),
+        ],
+    }
+
+
+def modal_values(view: dict[str, Any]) -> dict[str, str]:
+    """The submitted modal's fields as strings."""
+    out = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        field = actions.get("value", {})
+        if field.get("type") == "static_select":
+            out[block_id] = (field.get("selected_option") or {}).get("value", "")
+        elif field.get("type") == "datepicker":
+            out[block_id] = field.get("selected_date") or ""
+        else:
+            out[block_id] = field.get("value") or ""
+    return out
+
+
+def home_view(home: Home | Reply) -> dict[str, Any]:
+    if isinstance(home, Reply):
+        return {"type": "home", "blocks": blocks(home)}
+    short = list(home.short) + ([f"…and {home.short_more} more."] if home.short_more else [])
+    today = list(home.today) or ["Nothing logged yet today."]
+    body: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"ccmbot for {home.name}"}},
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "action_id": OPEN_LOG_MODAL_ACTION, "style": "primary", "text": {"type": "plain_text", "text": "Log time"}},
+                {"type": "button", "action_id": SHOW_DUE_ACTION, "text": {"type": "plain_text", "text": "Who needs time"}},
+            ],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your patients still short of a threshold in {escape(home.month)}*"}},
+        *_sections(short or ["None: every patient you work with is at a threshold, or not yet billable for another reason."]),
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Logged today: {home.today_minutes} min*"}},
+        *_sections(today),
+        {"type": "divider"},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Active patients*\n{home.patients}"},
+                {"type": "mrkdwn", "text": f"*With consent*\n{home.consented}"},
+                {"type": "mrkdwn", "text": f"*Billable this month*\n{home.billable}"},
+                {"type": "mrkdwn", "text": f"*Within 10 min of a code*\n{home.close}"},
+            ],
+        },
+    ]
+    return {"type": "home", "blocks": body[:100]}

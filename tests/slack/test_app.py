@@ -1,0 +1,262 @@
+"""The real Bolt app over HTTP, with signed requests, against the recording stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from storage.db import Database
+from storage.models import AuditEvent, TimeEntry
+from tests.conftest import Roster
+from tests.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
+from tests.slack.standin import StandIn
+
+
+def active_minutes(session: Session) -> list[int]:
+    session.expire_all()
+    return list(session.scalars(select(TimeEntry.minutes).where(TimeEntry.voided_at.is_(None)).order_by(TimeEntry.id)))
+
+
+def undo_value(blocks: list[dict]) -> str:
+    actions = [b for b in blocks if b["type"] == "actions"]
+    return actions[0]["elements"][0]["value"]
+
+
+def test_a_message_in_a_channel_is_logged_confirmed_privately_with_undo_and_marked(slack: SlackHarness, session: Session) -> None:
+    response = slack.event(fixture("event_message"))
+    assert response.status == 200
+    assert active_minutes(session) == [15]
+    [confirmation] = slack.standin.of("chat.postEphemeral")
+    assert confirmation.params["user"] == "UNURSE" and confirmation.params["channel"] == "C0CARETEAM"
+    assert confirmation.params["text"].splitlines() == [
+        "Logged 15 min medication review for patient 123 on Fri Nov 27 (Maria Santos).",
+        "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file.",
+    ]
+    entry_id = session.scalar(select(TimeEntry.id))
+    assert undo_value(confirmation.params["blocks"]) == str(entry_id)
+    [reaction] = slack.standin.of("reactions.add")
+    assert {k: reaction.params[k] for k in ("channel", "timestamp", "name")} == {"channel": "C0CARETEAM", "timestamp": "1795791600.000100", "name": "white_check_mark"}
+    assert session.scalar(select(TimeEntry.source_link)) == "https://slack.com/archives/C0CARETEAM/p1795791600000100"
+
+
+def test_bad_and_stale_signatures_are_refused(slack: SlackHarness, session: Session) -> None:
+    body = json.dumps(fixture("event_message")).encode()
+    assert slack.post(body, "application/json", signature="v0=" + "0" * 64).status == 401
+    stale = int(time.time()) - 10 * 60
+    assert slack.post(body, "application/json", timestamp=stale, signature=slack.signer.generate_signature(timestamp=str(stale), body=body)).status == 401
+    assert active_minutes(session) == [] and slack.standin.calls == []
+
+
+def test_a_retried_event_makes_one_entry_and_one_confirmation(slack: SlackHarness, session: Session) -> None:
+    payload = fixture("event_message")
+    assert slack.event(payload).status == 200
+    assert slack.event(payload, retry=1).status == 200
+    assert slack.event(payload, retry=2).status == 200
+    assert active_minutes(session) == [15]
+    assert len(slack.standin.of("chat.postEphemeral")) == 1 and len(slack.standin.of("reactions.add")) == 1
+
+
+def test_chatter_in_a_channel_gets_no_reply_but_a_dm_does(slack: SlackHarness) -> None:
+    slack.event(fixture("event_message", event__text="lunch is in the break room", event_id="Ev0CHAT"))
+    assert slack.standin.calls == []
+    dm = fixture("event_message", event__text="my time today", event__channel="D0NURSEDM", event__channel_type="im", event_id="Ev0DM")
+    assert slack.event(dm).status == 200
+    [answer] = slack.standin.of("chat.postMessage")
+    assert answer.params["channel"] == "D0NURSEDM" and answer.params["text"] == "You have no time logged today."
+    assert slack.standin.of("chat.postEphemeral") == [] and slack.standin.of("reactions.add") == []
+
+
+def test_a_mention_is_answered_in_its_thread(slack: SlackHarness) -> None:
+    slack.event(fixture("event_message", event_id="Ev0LOG"))
+    slack.standin.reset()
+    assert slack.event(fixture("event_app_mention")).status == 200
+    [answer] = slack.standin.of("chat.postMessage")
+    assert answer.params["thread_ts"] == "1795791700.000200"
+    assert answer.params["text"].splitlines()[1] == "• 123: 5 min to 99490 (15 of 20)"
+
+
+def test_bot_messages_are_ignored(slack: SlackHarness, session: Session) -> None:
+    bot = fixture("event_message", event_id="Ev0BOT")
+    bot["event"]["bot_id"] = "BOTHER"
+    assert slack.event(bot).status == 200
+    assert active_minutes(session) == [] and slack.standin.calls == []
+
+
+def test_an_edit_replaces_the_entries_and_tells_the_author(slack: SlackHarness, session: Session) -> None:
+    slack.event(fixture("event_message"))
+    slack.standin.reset()
+    assert slack.event(fixture("event_message_changed")).status == 200
+    assert active_minutes(session) == [20]
+    [notice] = slack.standin.of("chat.postEphemeral")
+    assert notice.params["text"].splitlines() == [
+        "Updated from your edit:",
+        "• was: 15 min medication review for patient 123 on Fri Nov 27",
+        "• now: 20 min medication review for patient 123 on Fri Nov 27",
+        "Patient 123: 20 of 40 min in November, 20 to go for 99439; 99490 reached; consent on file.",
+    ]
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "entry.void")) == 1
+    # The same edit delivered again changes nothing more.
+    assert slack.event(fixture("event_message_changed", event_id="Ev0CHANGED02")).status == 200
+    assert active_minutes(session) == [20] and len(slack.standin.of("chat.postEphemeral")) == 1
+
+
+def test_a_deleted_message_voids_its_entries(slack: SlackHarness, session: Session) -> None:
+    slack.event(fixture("event_message"))
+    slack.standin.reset()
+    assert slack.event(fixture("event_message_deleted")).status == 200
+    assert active_minutes(session) == []
+    [notice] = slack.standin.of("chat.postEphemeral")
+    assert notice.params["text"].startswith("Your message was deleted, so its time no longer counts:")
+    voided = session.scalars(select(TimeEntry.void_reason)).all()
+    assert voided == ["message deleted"]
+
+
+def test_undo_button_by_author_by_someone_else_and_twice(slack: SlackHarness, session: Session) -> None:
+    slack.event(fixture("event_message"))
+    value = undo_value(slack.standin.of("chat.postEphemeral")[0].params["blocks"])
+    slack.standin.reset()
+
+    other = fixture("block_actions_undo", actions=[dict(fixture("block_actions_undo")["actions"][0], value=value)])
+    other["user"]["id"] = "UMA"
+    assert slack.interaction(other).status == 200
+    refusal = slack.standin.wait_for("response_url")[0]
+    assert refusal.params["text"] == "Only the person who logged this time, or an admin, can undo it."
+    assert refusal.params["replace_original"] is False
+    assert active_minutes(session) == [15]
+
+    mine = fixture("block_actions_undo", actions=[dict(fixture("block_actions_undo")["actions"][0], value=value)])
+    assert slack.interaction(mine).status == 200
+    done = slack.standin.wait_for("response_url", 2)[1]
+    assert done.params["replace_original"] is True and done.params["text"].startswith("Undone: 15 min medication review for patient 123")
+    assert active_minutes(session) == []
+
+    assert slack.interaction(mine).status == 200
+    again = slack.standin.wait_for("response_url", 3)[2]
+    assert again.params["text"] == "Already undone: those entries were taken back before."
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "entry.void")) == 1
+
+
+def test_the_shortcut_opens_a_modal_prefilled_from_the_message(slack: SlackHarness) -> None:
+    assert slack.interaction(fixture("message_action")).status == 200
+    [opened] = slack.standin.of("views.open")
+    view = opened.params["view"]
+    fields = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert fields["patient"]["initial_value"] == "123" and fields["minutes"]["initial_value"] == "25"
+    assert fields["activity"]["initial_option"]["value"] == "medication_review"
+    assert fields["date"]["initial_date"] == "2026-11-26"
+
+
+def test_ccm_log_without_text_opens_the_modal(slack: SlackHarness) -> None:
+    response = slack.command("log")
+    assert response.status == 200
+    [opened] = slack.standin.of("views.open")
+    assert opened.params["view"]["callback_id"] == "log_time"
+
+
+def test_modal_field_errors_come_back_in_the_modal(slack: SlackHarness, session: Session) -> None:
+    payload = fixture("view_submission")
+    values = payload["view"]["state"]["values"]
+    values["minutes"]["value"]["value"] = "fifteen"
+    values["date"]["value"]["selected_date"] = "2026-12-25"
+    response = slack.interaction(payload)
+    assert response.status == 200
+    assert json.loads(response.body) == {
+        "response_action": "errors",
+        "errors": {"minutes": "Enter whole minutes, like 15.", "date": "That day is in the future; time can only be logged for today or earlier."},
+    }
+    values["minutes"]["value"]["value"] = "15"
+    values["date"]["value"]["selected_date"] = "2026-11-26"
+    values["patient"]["value"]["value"] = "999"
+    assert json.loads(slack.interaction(payload).body)["errors"] == {
+        "patient": "Patient 999 is not on the roster. Check the number, or ask an admin to add the patient."
+    }
+    assert active_minutes(session) == []
+
+
+def test_a_valid_modal_logs_and_confirms_in_the_dm(slack: SlackHarness, session: Session) -> None:
+    response = slack.interaction(fixture("view_submission"))
+    assert response.status == 200 and response.body == ""
+    assert active_minutes(session) == [25]
+    [confirmation] = slack.standin.of("chat.postMessage")
+    assert confirmation.params["channel"] == "UNURSE"
+    assert confirmation.params["text"].startswith("Logged 25 min medication review for patient 123 on Thu Nov 26 (Maria Santos).")
+    assert session.scalar(select(TimeEntry.source_link)) == "https://slack.com/archives/C0CARETEAM/p1795791800000700"
+
+
+def test_app_home_is_published_for_the_person(slack: SlackHarness) -> None:
+    slack.event(fixture("event_message"))
+    slack.standin.reset()
+    assert slack.event(fixture("event_app_home_opened")).status == 200
+    [published] = slack.standin.of("views.publish")
+    assert published.params["user_id"] == "UNURSE"
+    texts = json.dumps(published.params["view"])
+    assert "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file." in texts
+    assert "15 min medication review, patient 123" in texts
+    actions = [e["action_id"] for b in published.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert actions == ["open_log_modal", "show_due"]
+
+
+def test_a_rate_limit_is_waited_out(slack: SlackHarness, session: Session) -> None:
+    slack.standin.fail_next("chat.postEphemeral", 429, retry_after=1)
+    started = time.perf_counter()
+    assert slack.event(fixture("event_message")).status == 200
+    assert time.perf_counter() - started >= 1.0
+    assert [c.method for c in slack.standin.calls if c.method.startswith("chat.postEphemeral")] == ["chat.postEphemeral:failed", "chat.postEphemeral"]
+    assert active_minutes(session) == [15]
+
+
+def test_an_unknown_user_is_told_how_to_be_added(slack: SlackHarness, session: Session) -> None:
+    slack.event(fixture("event_message", event__user="USTRANGER"))
+    [notice] = slack.standin.of("chat.postEphemeral")
+    assert notice.params["user"] == "USTRANGER" and "not on the care team's staff roster" in notice.params["text"]
+    assert 'ccmbot staff add "Sam Rivera" --role rn --slack-id USTRANGER' in notice.params["text"]
+    assert active_minutes(session) == []
+
+
+def test_logging_only_in_allowed_channels(db: Database, roster: Roster, standin: StandIn) -> None:
+    roster.patient("123")
+    settings = Settings(
+        database_url=db.url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET, slack_api_url=standin.api_url, slack_channels=("C0CARETEAM",)
+    )
+    harness = SlackHarness(db, standin, settings)
+    try:
+        standin.reset()
+        harness.event(fixture("event_message", event__channel="C0RANDOM", event_id="Ev0ELSEWHERE"))
+        assert standin.calls == []
+        harness.event(fixture("event_message", event__channel="D0NURSEDM", event__channel_type="im", event_id="Ev0DIRECT"))
+        harness.event(fixture("event_message", event_id="Ev0CARE", event__ts="1795791601.000100"))
+        with db.session() as s:
+            assert s.scalars(select(TimeEntry.source_group).order_by(TimeEntry.id)).all() == [
+                "slack:D0NURSEDM:1795791600.000100",
+                "slack:C0CARETEAM:1795791601.000100",
+            ]
+    finally:
+        harness.close()
+
+
+def test_an_unreachable_database_answers_500_so_slack_retries(db: Database, roster: Roster, standin: StandIn) -> None:
+    roster.patient("123")
+    settings = Settings(database_url=db.url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET, slack_api_url=standin.api_url)
+    # Nothing listens on port 9: every connection is refused, as when the database server is down.
+    down = Database("postgresql+psycopg://postgres@127.0.0.1:9/ccmbot?connect_timeout=2", migrate=False)
+    harness = SlackHarness(down, standin, settings)
+    try:
+        standin.reset()
+        assert harness.event(fixture("event_message")).status == 500
+        assert standin.of("chat.postEphemeral") == []
+    finally:
+        harness.close()
+        down.dispose()
+    # Slack's retry, once the database is back, is handled in full.
+    harness = SlackHarness(db, standin, settings)
+    try:
+        assert harness.event(fixture("event_message"), retry=1).status == 200
+        with db.session() as s:
+            assert s.scalars(select(TimeEntry.minutes)).all() == [15]
+        assert len(standin.of("chat.postEphemeral")) == 1
+    finally:
+        harness.close()

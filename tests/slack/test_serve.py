@@ -1,0 +1,60 @@
+"""`ccmbot serve`: gunicorn with two workers, signed requests over real HTTP, one shared database."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import TimeEntry
+from tests.conftest import Roster
+from tests.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
+from tests.slack.standin import StandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster, standin: StandIn, tmp_path: Path) -> None:
+    roster.patient("123")
+    standin.reset()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    env.update(
+        CCMBOT_DATABASE_URL=db.url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        CCMBOT_SLACK_API_URL=standin.api_url,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(standin.of("auth.test")) < 2:  # each worker checks its token at start
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "gunicorn workers did not start"
+            time.sleep(0.1)
+        sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", standin)
+        statuses = [sender.event(fixture("event_message", event__ts=f"1795791600.{n:06d}", event_id=f"Ev0SERVE{n}")).status for n in range(1, 11)]
+        assert statuses == [200] * 10
+        assert sender.post(json.dumps(fixture("event_message")).encode(), "application/json", signature="v0=bad").status == 401
+        with db.session() as s:
+            assert len(s.scalars(select(TimeEntry.id)).all()) == 10
+        assert len(standin.of("chat.postEphemeral")) == 10
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
