@@ -151,6 +151,7 @@ class Message:
     source_id: str | None = None  # the message's idempotency key (Slack: channel and ts); None: a new message
     addressed: bool = True  # a DM, a mention, a slash command, the terminal; False: chatter in a channel
     link: str | None = None  # a permalink kept with the entries for the audit trail
+    resend: bool = False  # another attempt at a message whose reply never went out: confirm it as new
 
 
 class Assistant:
@@ -406,7 +407,8 @@ class Assistant:
         except LedgerError as exc:
             return say("error", None, f"Nothing was logged. {exc}")
         entries = result.entries
-        verb = "Already logged (this message was received before)" if result.duplicate else "Logged"
+        duplicate = result.duplicate and not message.resend
+        verb = "Already logged (this message was received before)" if duplicate else "Logged"
         lines = [self._entry_words(e) for e in entries]
         if len(lines) == 1:
             title = f"{verb} {lines[0]} ({entries[0].performed_by.name})."
@@ -419,7 +421,7 @@ class Assistant:
             "logged",
             (Section(title, tuple(body)), Section(None, tuple(progress))),
             entry_ids=tuple(e.id for e in entries),
-            duplicate=result.duplicate,
+            duplicate=duplicate,
         )
 
     @staticmethod

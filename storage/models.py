@@ -281,10 +281,22 @@ class ReminderDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(400))
 
 
-class ProcessedSlackEvent(Base):
-    """Slack event ids already handled, shared by every process through the database."""
+class SlackEvent(Base):
+    """Every Slack event received, shared by all processes through the database.
 
-    __tablename__ = "processed_slack_events"
+    Its id makes a retry a no-op. A message event is stored here (body, status pending) and
+    answered at once; a background worker handles it and clears the body, which holds message
+    text. An event whose handler died is picked up again from here.
+    """
+
+    __tablename__ = "slack_events"
+    __table_args__ = (Index("ix_slack_events_status_received", "status", "received_at"),)
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="done")  # pending | processing | done | failed
+    body: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(200))

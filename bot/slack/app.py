@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -12,24 +13,38 @@ from slack_sdk import WebClient
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.slack.client import make_web_client
+from bot.slack.inbox import Inbox
 from bot.slack.listeners import actions, commands, home, messages, views
+from bot.slack.listeners.messages import MessageHandler
 from storage.db import Database
-from storage.slack_events import already_processed
+from storage.slack_events import already_seen
 
 log = logging.getLogger(__name__)
 
 
-def build_app(
+@dataclass
+class SlackBot:
+    app: App
+    inbox: Inbox
+    assistant: Assistant
+
+
+def build_app(settings: Settings, database: Database, **kwargs: Any) -> App:
+    return build_bot(settings, database, **kwargs).app
+
+
+def build_bot(
     settings: Settings,
     database: Database,
     *,
     client: WebClient | None = None,
     assistant: Assistant | None = None,
     token_verification: bool = True,
-) -> App:
+    start_inbox: bool = True,
+) -> SlackBot:
     """The whole Slack app. Listeners run before the HTTP response (process_before_response),
-    so an event is answered 200 only after its entries are committed, and an error answers 500
-    so that Slack delivers the event again."""
+    so an event is answered 200 only after it is durably recorded (a message stored in the
+    inbox, anything else handled), and an error answers 500 so that Slack delivers it again."""
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         client=client or make_web_client(settings),  # carries the bot token
@@ -38,12 +53,17 @@ def build_app(
         logger=logging.getLogger("ccmbot.slack"),
     )
     assistant = assistant or Assistant(database, settings)
+    handler = MessageHandler(assistant, app.client)
+    inbox = Inbox(database, handler)
     app.use(ignore_bots)
     app.use(drop_duplicates(database))
-    for module in (messages, commands, actions, views, home):
+    messages.register(app, assistant, inbox, handler)
+    for module in (commands, actions, views, home):
         module.register(app, assistant)
     app.error(log_error)
-    return app
+    if start_inbox:
+        inbox.start()
+    return SlackBot(app, inbox, assistant)
 
 
 def ignore_bots(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
@@ -59,10 +79,11 @@ def ignore_bots(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse 
 def drop_duplicates(database: Database) -> Callable[..., BoltResponse | None]:
     def middleware(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if event_id:
+        # Message events skip this read: storing them in the inbox finds a retry in the same statement.
+        if event_id and (body.get("event") or {}).get("type") != "message":
             with database.session() as s:
-                if already_processed(s, event_id):
-                    log.info("duplicate event dropped", extra={"event_id": event_id})
+                if already_seen(s, event_id):
+                    log.debug("duplicate event dropped", extra={"event_id": event_id})
                     return BoltResponse(status=200, body="")
         next()
         return None

@@ -52,6 +52,8 @@ def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster,
         statuses = [sender.event(fixture("event_message", event__ts=f"1795791600.{n:06d}", event_id=f"Ev0SERVE{n}")).status for n in range(1, 11)]
         assert statuses == [200] * 10
         assert sender.post(json.dumps(fixture("event_message")).encode(), "application/json", signature="v0=bad").status == 401
+        # Each answer came once the event was stored; the workers' inboxes confirm shortly after.
+        standin.wait_for("chat.postEphemeral", 10, timeout=30)
         with db.session() as s:
             assert len(s.scalars(select(TimeEntry.id)).all()) == 10
         assert len(standin.of("chat.postEphemeral")) == 10

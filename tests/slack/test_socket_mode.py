@@ -32,6 +32,7 @@ def test_an_event_over_socket_mode_is_logged_and_acked(slack: SlackHarness, sess
         stub = StubSocketClient()
         handler.handle(stub, SocketModeRequest(type="events_api", envelope_id="env-1", payload=fixture("event_message")))  # type: ignore[arg-type]
         assert [r.envelope_id for r in stub.sent] == ["env-1"]
+        assert slack.bot.inbox.drain()
         assert session.scalars(select(TimeEntry.minutes)).all() == [15]
         assert len(slack.standin.of("chat.postEphemeral")) == 1
 

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.replies import Reply
 from bot.slack.render import blocks, text
 from storage.db import Database
-from storage.slack_events import mark_processed
+from storage.slack_events import mark_done
 
 LOGGED_REACTION = "white_check_mark"
 
@@ -65,7 +65,7 @@ def react(client: WebClient, reply: Reply, *, channel: str, ts: str) -> None:
 
 
 def done(database: Database, body: dict[str, Any]) -> None:
-    """Record the event as handled (after its work), so a later retry is dropped."""
+    """Record an event handled on the spot (after its work), so a later retry is dropped."""
     if body.get("event_id"):
         with database.session() as s:
-            mark_processed(s, body["event_id"])
+            mark_done(s, body["event_id"])

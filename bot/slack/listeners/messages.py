@@ -1,77 +1,113 @@
-"""Messages in channels and DMs, mentions, edits and deletes."""
+"""Messages in channels and DMs, mentions, edits and deletes.
+
+A message event is only stored by its listener (the inbox answers Slack at once); the
+inbox's thread calls handle_message_event, which does the work.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant, Message
+from bot.slack.inbox import Inbox
 from bot.slack.listeners.delivery import deliver, done, permalink, react, source_id, when
 
 # Message subtypes that are a person writing (a file with a comment, a thread reply sent to the channel).
 PLAIN_SUBTYPES = (None, "file_share", "thread_broadcast")
+HANDLED_SUBTYPES = (*PLAIN_SUBTYPES, "message_changed", "message_deleted")
 
 
-def register(app: App, assistant: Assistant) -> None:
-    settings = assistant.settings
+class MessageHandler:
+    """What happens to a stored message event: log, edit, delete, answer."""
 
-    def allowed(channel: str, channel_type: str) -> bool:
-        return channel_type == "im" or not settings.slack_channels or channel in settings.slack_channels
+    def __init__(self, assistant: Assistant, client: WebClient) -> None:
+        self.assistant = assistant
+        self.client = client
+        self._bot_user_id: str | None = None
 
-    @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    @property
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:  # not yet learnt from a request (a sweep right after start)
+            self._bot_user_id = str(self.client.auth_test().get("user_id") or "")
+        return self._bot_user_id
+
+    def learn(self, context: BoltContext) -> None:
+        if self._bot_user_id is None and context.bot_user_id:
+            self._bot_user_id = context.bot_user_id
+
+    def __call__(self, body: dict[str, Any], attempts: int) -> None:
+        event = body.get("event") or {}
         subtype = event.get("subtype")
-        channel, channel_type = event.get("channel", ""), event.get("channel_type", "channel")
-        if not allowed(channel, channel_type):
-            pass
-        elif subtype == "message_changed":
-            on_edit(event, client, context)
+        if subtype == "message_changed":
+            self.edited(event, attempts)
         elif subtype == "message_deleted":
-            on_delete(event, client)
+            self.deleted(event, attempts)
         elif subtype in PLAIN_SUBTYPES and event.get("user"):
-            if channel_type != "im" and context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
-                pass  # the app_mention event for the same message answers it
-            else:
-                in_channel = channel_type != "im"
-                reply = assistant.handle(
-                    Message(
-                        user=event["user"],
-                        text=event.get("text", ""),
-                        when=when(event["ts"]),
-                        source="slack",
-                        source_id=source_id(channel, event["ts"]),
-                        addressed=not in_channel,
-                        link=permalink(channel, event["ts"]),
-                    )
-                )
-                deliver(client, reply, channel=channel, user=event["user"], private=in_channel, thread_ts=event.get("thread_ts"))
-                if in_channel:
-                    react(client, reply, channel=channel, ts=event["ts"])
-        done(assistant.db, body)
+            self.said(event, attempts)
 
-    def on_edit(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def said(self, event: dict[str, Any], attempts: int) -> None:
+        channel, ts, user = event.get("channel", ""), event["ts"], event["user"]
+        in_channel = event.get("channel_type") != "im"
+        if in_channel and self.bot_user_id and f"<@{self.bot_user_id}>" in event.get("text", ""):
+            return  # the app_mention event for the same message answers it
+        reply = self.assistant.handle(
+            Message(
+                user=user,
+                text=event.get("text", ""),
+                when=when(ts),
+                source="slack",
+                source_id=source_id(channel, ts),
+                addressed=not in_channel,
+                link=permalink(channel, ts),
+                # A later attempt finds the entries logged by the one that failed before confirming.
+                resend=attempts > 0,
+            )
+        )
+        deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"))
+        if in_channel:
+            react(self.client, reply, channel=channel, ts=ts)
+
+    def edited(self, event: dict[str, Any], attempts: int) -> None:
         message = event.get("message") or {}
         user, ts = message.get("user"), message.get("ts")
         if not user or not ts or message.get("subtype") == "tombstone":
             return
         channel = event["channel"]
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
-        reply = assistant.edit(
+        reply = self.assistant.edit(
             Message(user=user, text=message.get("text", ""), when=when(ts), source="slack", source_id=source_id(channel, ts), link=permalink(channel, ts)),
             revision=revision,
         )
-        deliver(client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
+        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
 
-    def on_delete(event: dict[str, Any], client: WebClient) -> None:
+    def deleted(self, event: dict[str, Any], attempts: int) -> None:
         previous = event.get("previous_message") or {}
         user, ts = previous.get("user"), event.get("deleted_ts") or previous.get("ts")
         if not user or not ts:
             return
         channel = event["channel"]
-        reply = assistant.deleted(user, source_id(channel, ts))
-        deliver(client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
+        reply = self.assistant.deleted(user, source_id(channel, ts))
+        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
+
+
+def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandler) -> None:
+    settings = assistant.settings
+
+    def allowed(channel: str, channel_type: str) -> bool:
+        return channel_type == "im" or not settings.slack_channels or channel in settings.slack_channels
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext, request: BoltRequest) -> None:
+        # Stored before Slack gets its 200; handled by the inbox's thread.
+        handler.learn(context)
+        if event.get("subtype") in HANDLED_SUBTYPES and allowed(event.get("channel", ""), event.get("channel_type", "channel")):
+            event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts') or event.get('ts')}"
+            # Socket Mode hands Bolt a parsed payload with no raw body.
+            inbox.accept(event_id, request.raw_body or json.dumps(body))
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
