@@ -260,3 +260,21 @@ def test_an_unreachable_database_answers_500_so_slack_retries(db: Database, rost
         assert len(standin.of("chat.postEphemeral")) == 1
     finally:
         harness.close()
+
+
+def home_button(action_id: str) -> dict:
+    payload = fixture("block_actions_undo")
+    payload["container"] = {"type": "view", "view_id": "V0HOME"}
+    payload.pop("response_url")
+    payload["actions"] = [{"action_id": action_id, "block_id": "home", "type": "button", "action_ts": "1795791650.000100"}]
+    return payload
+
+
+def test_home_buttons_open_the_form_and_list_who_needs_time(slack: SlackHarness) -> None:
+    assert slack.interaction(home_button("open_log_modal")).status == 200
+    [opened] = slack.standin.of("views.open")
+    assert opened.params["view"]["callback_id"] == "log_time"
+    assert slack.interaction(home_button("show_due")).status == 200
+    [listing] = slack.standin.wait_for("chat.postMessage")
+    assert listing.params["channel"] == "UNURSE"
+    assert listing.params["text"].splitlines()[1] == "• 123: 20 min to 99490 (0 of 20)"
