@@ -31,18 +31,20 @@ from bot.replies import (
     Reply,
     Section,
     activity_words,
-    codes_words,
     consent_answer,
+    gap_line,
     day_words,
     either,
     missing_answer,
     month_words,
+    need_line,
     ordinal,
     plural,
     progress_line,
     say,
 )
 from bot.report import PatientMonth, as_csv, describe, month_results, policy_from
+from bot.worklist import consent_gaps, needs_time
 from storage.db import Database
 from storage.ledger import (
     EntryDraft,
@@ -319,15 +321,14 @@ class Assistant:
             first, last = month_bounds(today)
             items = month_results(s, today, self.policy)
             mine = set(patients_touched_by(s, staff.id, first, last))
-            short, close, billable = [], 0, 0
-            for item in items:
-                billable += bool(item.result.codes)
-                for step in item.result.next:
-                    if [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"]:
-                        continue
-                    close += step.minutes_needed <= CLOSE_MINUTES
-                    if item.patient.patient_id in mine or item.patient.billing_practitioner_id == staff.id:
-                        short.append(progress_line(item, step.program, today))
+            needs = needs_time(items, self.policy)
+            billable = sum(1 for i in items if i.result.codes)
+            close = sum(1 for n in needs if n.minutes_needed <= CLOSE_MINUTES)
+            short = [
+                progress_line(n.item, n.step.program, today)
+                for n in needs
+                if n.item.patient.patient_id in mine or n.item.patient.billing_practitioner_id == staff.id
+            ]
             entries = staff_entries(s, staff.id, today, today)
             logged_today = [f"{e.minutes} min {activity_words(e.activity)}, patient {e.patient_key}" for e in entries]
             consented = sum(1 for i in items if any(c.status == "granted" for c in i.patient.consents.values()))
@@ -482,35 +483,22 @@ class Assistant:
             if not today.day <= day <= last.day:
                 return say("error", None, f"The {ordinal(day)} is not ahead of us in {today:%B}; ask \"who needs time before the 30th?\" with a day from {today.day} to {last.day}.")
             deadline = today.replace(day=day)
-        items = month_results(s, today, self.policy)
-        rows = []
-        for item in items:
-            for step in item.result.next:
-                hard = [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"]
-                if not hard:
-                    rows.append((step.minutes_needed, item.patient.key, item, step))
+        needs = needs_time(month_results(s, today, self.policy), self.policy)
         if args.get("close"):
-            rows = [row for row in rows if row[0] <= CLOSE_MINUTES]
-        rows.sort(key=lambda row: (row[0], row[1]))
+            needs = [n for n in needs if n.minutes_needed <= CLOSE_MINUTES]
         days = (deadline - today).days + 1
         business = business_days_between(today, deadline, self.settings.holidays)
         until = "the end of " + f"{today:%B}" if deadline == last else f"the {ordinal(deadline.day)}"
         left = f"{plural(days, 'day')} ({plural(business, 'business day')}) left until {until}, today included"
-        if not rows:
+        if not needs:
             what = f"within {CLOSE_MINUTES} min of a code" if args.get("close") else "short of a threshold"
             return say("due", f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")
-        shown = rows[:LIST_LIMIT]
-        lines = []
-        for needed, key, item, step in shown:
-            reached = [c for c in item.result.codes if c.program == step.program]
-            extra = f"; {codes_words(reached)} reached" if reached else ""
-            program = "" if step.program == "CCM" else f" {step.program}"
-            lines.append(f"• {key}{program}: {needed} min to {step.code} ({step.minutes_counted} of {step.at}){extra}")
-        if len(rows) > len(shown):
-            lines.append(f"…and {len(rows) - len(shown)} more.")
-        noun = "patients need" if len(rows) != 1 else "patient needs"
+        lines = [need_line(n) for n in needs[:LIST_LIMIT]]
+        if len(needs) > LIST_LIMIT:
+            lines.append(f"…and {len(needs) - LIST_LIMIT} more.")
+        noun = "patients need" if len(needs) != 1 else "patient needs"
         close = f" within {CLOSE_MINUTES} min of a code" if args.get("close") else ""
-        title = f"{len(rows)} {noun} time{close} in {month_words(first, today)}, closest first; {left}:"
+        title = f"{len(needs)} {noun} time{close} in {month_words(first, today)}, closest first; {left}:"
         return say("due", title, *lines)
 
     def _my_time(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
@@ -533,13 +521,7 @@ class Assistant:
 
     def _no_consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         first, _ = month_bounds(today)
-        rows = []
-        for item in month_results(s, today, self.policy):
-            for program, tracks in sorted(item.result.minutes.items()):
-                missing = [b for b in item.result.blockers_for(program) if b.reason in ("no_consent", "consent_revoked")]
-                if missing:
-                    why = "consent revoked" if missing[0].reason == "consent_revoked" else "no consent on file"
-                    rows.append(f"• {item.patient.key} ({program}): {sum(tracks.values())} min logged, {why}")
+        rows = [gap_line(g) for g in consent_gaps(month_results(s, today, self.policy))]
         if not rows:
             return say("no_consent", None, f"Every patient with time in {month_words(first, today)} has consent on file.")
         shown = rows[:LIST_LIMIT] + ([f"…and {len(rows) - LIST_LIMIT} more."] if len(rows) > LIST_LIMIT else [])

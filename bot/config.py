@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -40,6 +40,18 @@ class Settings:
     holidays: tuple[date, ...] = field(default_factory=tuple)
     # Channels where time may be logged (empty: every channel the bot is in); DMs always may.
     slack_channels: tuple[str, ...] = field(default_factory=tuple)
+    # Reminders (bot/reminders.py). Times are local to the practice.
+    reminder_channel: str | None = None  # the coordinators' channel; no channel, no channel reminders
+    reminders: tuple[str, ...] = ("digest", "nudges", "final_call", "consent_gaps", "summary")
+    digest_time: time = time(9, 0)
+    digest_from_day: int = 15
+    nudge_time: time = time(10, 0)
+    nudge_within: int = 10
+    final_call_time: time = time(12, 0)
+    final_call_within: int = 20
+    consent_gaps_weekday: int = 0  # Monday
+    consent_gaps_time: time = time(9, 0)
+    summary_time: time = time(9, 0)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -115,11 +127,53 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         kwargs["date_of_service"] = _choice("CCMBOT_DATE_OF_SERVICE", raw, ("month_end", "threshold_date"))
     if (raw := get("CCMBOT_HOLIDAYS")) is not None:
         kwargs["holidays"] = _dates("CCMBOT_HOLIDAYS", raw)
+    _reminder_settings(get, kwargs)
     if (raw := get("CCMBOT_SLACK_CHANNELS")) is not None:
         kwargs["slack_channels"] = _channel_ids("CCMBOT_SLACK_CHANNELS", raw)
     if (url := get("CCMBOT_SLACK_API_URL")) is not None and not re.match(r"^https?://", url):
         raise ConfigError(f"CCMBOT_SLACK_API_URL={url!r} is not an http(s) URL; e.g. https://slack.com/api/")
     return Settings(**kwargs)  # type: ignore[arg-type]
+
+
+REMINDER_KINDS = ("digest", "nudges", "final_call", "consent_gaps", "summary")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock(name: str, raw: str) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+    if not match:
+        raise ConfigError(f"{name}={raw!r} is not a time of day; write it as HH:MM, e.g. 09:00")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _reminder_settings(get: Any, kwargs: dict[str, object]) -> None:
+    if (raw := get("CCMBOT_REMINDER_CHANNEL")) is not None:
+        kwargs["reminder_channel"] = _channel_ids("CCMBOT_REMINDER_CHANNEL", raw)[0]
+    if (raw := get("CCMBOT_REMINDERS")) is not None:
+        kinds = tuple(k.strip() for k in raw.split(",") if k.strip())
+        unknown = [k for k in kinds if k not in REMINDER_KINDS and k != "none"]
+        if unknown:
+            raise ConfigError(f"CCMBOT_REMINDERS has {unknown[0]!r}; list any of {', '.join(REMINDER_KINDS)}, or none")
+        kwargs["reminders"] = tuple(k for k in kinds if k != "none")
+    for env_name, attr in (
+        ("CCMBOT_DIGEST_TIME", "digest_time"),
+        ("CCMBOT_NUDGE_TIME", "nudge_time"),
+        ("CCMBOT_FINAL_CALL_TIME", "final_call_time"),
+        ("CCMBOT_CONSENT_GAPS_TIME", "consent_gaps_time"),
+        ("CCMBOT_SUMMARY_TIME", "summary_time"),
+    ):
+        if (raw := get(env_name)) is not None:
+            kwargs[attr] = _clock(env_name, raw)
+    if (raw := get("CCMBOT_DIGEST_FROM_DAY")) is not None:
+        kwargs["digest_from_day"] = _int("CCMBOT_DIGEST_FROM_DAY", raw, 1, 28)
+    if (raw := get("CCMBOT_NUDGE_WITHIN")) is not None:
+        kwargs["nudge_within"] = _int("CCMBOT_NUDGE_WITHIN", raw, 1, 60)
+    if (raw := get("CCMBOT_FINAL_CALL_WITHIN")) is not None:
+        kwargs["final_call_within"] = _int("CCMBOT_FINAL_CALL_WITHIN", raw, 1, 60)
+    if (raw := get("CCMBOT_CONSENT_GAPS_DAY")) is not None:
+        if raw.lower()[:3] not in WEEKDAYS:
+            raise ConfigError(f"CCMBOT_CONSENT_GAPS_DAY={raw!r} is not a weekday; use mon, tue, wed, thu, fri, sat or sun")
+        kwargs["consent_gaps_weekday"] = WEEKDAYS.index(raw.lower()[:3])
 
 
 def _channel_ids(name: str, raw: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from datetime import date
 from bot.billing import Blocker, CodeLine
 from bot.parsing import ACTIVITY_WORDS
 from bot.report import PatientMonth
+from bot.worklist import ConsentGap, Need
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,19 @@ def missing_answer(item: PatientMonth) -> str:
     if r.codes:
         return f"Nothing: {codes_words(r.codes)} billable this month."
     return "Nothing blocks billing, but no time is logged yet."
+
+
+def need_line(need: Need) -> str:
+    """"• 123: 3 min to 99490 (17 of 20)"."""
+    step = need.step
+    program = "" if step.program == "CCM" else f" {step.program}"
+    extra = f"; {codes_words(need.reached)} reached" if need.reached else ""
+    return f"• {need.key}{program}: {step.minutes_needed} min to {step.code} ({step.minutes_counted} of {step.at}){extra}"
+
+
+def gap_line(gap: ConsentGap) -> str:
+    why = "consent revoked" if gap.revoked else "no consent on file"
+    return f"• {gap.key} ({gap.program}): {gap.minutes} min logged, {why}"
 
 
 HELP_LINES = (

@@ -9,7 +9,8 @@ from bot.billing.engine import (
     Minutes,
     NextThreshold,
     Policy,
+    code_amount,
     evaluate,
 )
 
-__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "evaluate"]
+__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "code_amount", "evaluate"]

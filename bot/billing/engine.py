@@ -325,6 +325,11 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
     )
 
 
+def code_amount(month: date, code: str, policy: Policy = Policy()) -> float:
+    """The estimated national payment of one unit of a code in the month's service year."""
+    return _amount(rules_for(month.year), policy, code)
+
+
 def with_minutes(facts: MonthFacts, *extra: Minutes) -> MonthFacts:
     """The same facts with more minutes (for "what if" questions and property tests)."""
     return replace(facts, minutes=facts.minutes + tuple(extra))
