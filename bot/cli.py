@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,6 +16,7 @@ from bot.assistant import Assistant, Message
 from bot.config import ConfigError, Settings, load_settings, require_slack
 from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER, seed as seed_demo
 from bot.parsing import parse_message
+from bot.reminders import Reminders
 from bot.report import as_csv, as_json, describe, month_results, policy_from
 from bot.terminal import run_chat
 from bot.months import local_today, month_bounds, parse_month
@@ -422,6 +424,77 @@ def log_cmd(c: Context, text: str, speaker: str, today_opt: Any, key: str | None
     click.echo(reply.text)
 
 
+# --- reminders ---------------------------------------------------------------------
+
+
+def _moment(c: Context, today: date | None, at: str | None) -> datetime:
+    """A local date and time in the practice's zone (default: now)."""
+    now = datetime.now(c.settings.tz)
+    if at is not None:
+        try:
+            hour, minute = (int(part) for part in at.split(":"))
+            clock = dt_time(hour, minute)
+        except ValueError:
+            fail(f"--at {at!r} is not a time of day; write it as HH:MM, e.g. 09:00")
+    else:
+        clock = now.time().replace(microsecond=0)
+    return datetime.combine(today or now.date(), clock, tzinfo=c.settings.tz)
+
+
+def _slack_reminders(c: Context) -> Reminders:
+    from bot.slack.client import make_web_client
+    from bot.slack.poster import SlackPoster
+
+    return Reminders(c.db, c.settings, SlackPoster(make_web_client(c.settings)))
+
+
+@cli.command("remind")
+@click.option("--dry-run", "mode", flag_value="dry", default=True, help="Print what would be sent now and to whom (the default)")
+@click.option("--send", "mode", flag_value="send", help="Send what is due now and not sent yet")
+@click.option("--today", "today_opt", type=DATE, default=None, help="As if today were YYYY-MM-DD")
+@click.option("--at", default=None, help="As if the local time were HH:MM")
+@pass_ctx
+def remind_cmd(c: Context, mode: str, today_opt: Any, at: str | None) -> None:
+    """Reminders due now: the coordinators' digest, staff nudges, the final call, consent gaps, last month's summary."""
+    moment = _moment(c, as_date(today_opt), at)
+    if mode == "send":
+        if not c.settings.slack_bot_token:
+            fail("SLACK_BOT_TOKEN is not set; --send posts to Slack (use --dry-run to see what would go)")
+        outcomes = _slack_reminders(c).run(moment)
+        for o in outcomes:
+            click.echo(f"{o.due.kind} -> {o.due.target}: {o.status}")
+        if not outcomes:
+            click.echo(f"nothing due at {moment:%Y-%m-%d %H:%M} that was not sent already")
+        return
+    previews = Reminders(c.db, c.settings).preview(moment)
+    if not previews:
+        click.echo(f"nothing due at {moment:%Y-%m-%d %H:%M %Z}")
+    for o in previews:
+        where = o.due.target
+        if o.status != "due":
+            click.echo(f"== {o.due.kind} to {where} (due {o.due.at:%H:%M}): already {o.status}")
+        elif not o.posts:
+            click.echo(f"== {o.due.kind} to {where} (due {o.due.at:%H:%M}): nothing to say, nothing would be posted")
+        for post in o.posts:
+            click.echo(f"== {o.due.kind} to {post.channel} (due {o.due.at:%H:%M}):")
+            click.echo(post.reply.text)
+            if post.file:
+                click.echo(f"[attached: {post.file[0]}, {len(post.file[1].splitlines()) - 1} rows]")
+
+
+@cli.command("scheduler")
+@pass_ctx
+def scheduler_cmd(c: Context) -> None:
+    """Run only the reminder scheduler (for deployments whose web workers run without it)."""
+    from bot.scheduler import build_scheduler
+
+    if not c.settings.slack_bot_token:
+        fail("SLACK_BOT_TOKEN is not set; the scheduler posts reminders to Slack")
+    configure_logging()
+    click.echo("ccmbot scheduler running; Ctrl-C stops it.", err=True)
+    build_scheduler(_slack_reminders(c), c.settings, blocking=True).start()
+
+
 # --- Slack -------------------------------------------------------------------------
 
 
@@ -433,9 +506,12 @@ def run_cmd(c: Context) -> None:
 
     from bot.slack.app import build_app
 
+    from bot.scheduler import build_scheduler
+
     require_slack(c.settings, "socket")
     configure_logging()
     app = build_app(c.settings, c.db)
+    build_scheduler(_slack_reminders(c), c.settings).start()
     click.echo("ccmbot is connecting to Slack over Socket Mode; Ctrl-C stops it.", err=True)
     SocketModeHandler(app, c.settings.slack_app_token).start()
 
@@ -444,8 +520,9 @@ def run_cmd(c: Context) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--no-scheduler", is_flag=True, help="Leave reminders to a separate `ccmbot scheduler` process")
 @pass_ctx
-def serve_cmd(c: Context, port: int, host: str, workers: int) -> None:
+def serve_cmd(c: Context, port: int, host: str, workers: int, no_scheduler: bool) -> None:
     """Run the Slack app over HTTP (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) at POST /slack/events, under gunicorn."""
     from gunicorn.app.base import BaseApplication
 
@@ -461,7 +538,9 @@ def serve_cmd(c: Context, port: int, host: str, workers: int) -> None:
 
         def load(self) -> Any:
             configure_logging()
-            return create_app()
+            # Every worker may run the reminders: a delivery is claimed in the database first, so
+            # each reminder still goes out once.
+            return create_app(scheduler=not no_scheduler)
 
     Server().run()
 

@@ -137,3 +137,18 @@ def test_slack_commands_stop_with_one_line_naming_the_missing_token(workdir):
     assert r.returncode == 2 and r.stderr.startswith("error: SLACK_APP_TOKEN does not start with 'xapp-'")
     r = ccmbot("serve", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "not-a-secret"})
     assert r.returncode == 2 and r.stderr.startswith("error: SLACK_SIGNING_SECRET is not a hex string")
+
+
+def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(workdir):
+    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
+    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
+    ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123", cwd=workdir)
+    env = {"CCMBOT_REMINDER_CHANNEL": "C0COORD01"}
+    r = ccmbot("remind", "--dry-run", "--today", "2026-11-16", "--at", "10:00", cwd=workdir, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "== digest to C0COORD01 (due 09:00):" in r.stdout
+    assert "• 123: 3 min to 99490 (17 of 20)" in r.stdout
+    assert "== nudges to U01RN00003 (due 10:00):" in r.stdout
+    quiet = ccmbot("remind", "--today", "2026-11-14", "--at", "10:00", cwd=workdir, env=env)
+    assert quiet.stdout.startswith("nothing due at 2026-11-14 10:00")
+    assert ccmbot("remind", "--send", cwd=workdir).returncode == 2

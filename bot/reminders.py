@@ -1,0 +1,285 @@
+"""What reminders are due, what they say, and delivering each exactly once.
+
+A reminder is due on its day from its local time until the end of that day, so a process that
+starts after downtime sends today's missed reminders and never yesterday's. Before posting, a
+delivery row with a unique key (kind, period, target) is claimed (storage.deliveries): a
+second process, or a re-run, finds the key taken and posts nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.billing import Policy
+from bot.config import Settings
+from bot.months import business_days_between, is_business_day, month_bounds, previous_month
+from bot.replies import Reply, Section, codes_words, gap_line, month_words, need_line, plural
+from bot.report import as_csv, month_results, policy_from
+from bot.worklist import Need, consent_gaps, needs_time
+from storage.db import Database
+from storage.deliveries import claim, delivery_key, finish, settled
+from storage.models import Patient, Staff
+from storage.queries import patients_touched_by
+
+log = logging.getLogger(__name__)
+
+# How the digest groups patients by the minutes they still need.
+GROUPS = ((5, "Within 5 minutes"), (10, "Within 10 minutes"), (None, "Further"))
+MISSED_BY_LITTLE = 5
+SUMMARY_LIST = 100  # patients listed in the summary message; the CSV has them all
+
+
+@dataclass(frozen=True)
+class Post:
+    channel: str  # a channel id, or a user id for a DM
+    reply: Reply
+    log_button: bool = False  # a "Log time" button under the message
+    file: tuple[str, str] | None = None  # (file name, content) attached after the message
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    period: str
+    target: str
+    at: time
+
+    @property
+    def key(self) -> str:
+        return delivery_key(self.kind, self.period, self.target)
+
+
+@dataclass
+class Outcome:
+    due: Due
+    status: str  # sent | empty | failed | taken (another process has it, or it went out before)
+    posts: list[Post] = field(default_factory=list)
+
+
+class Poster(Protocol):
+    def post(self, post: Post) -> None: ...
+
+
+def last_business_day(day: date, holidays: tuple[date, ...] = ()) -> date:
+    last = month_bounds(day)[1]
+    while not is_business_day(last, holidays):
+        last -= timedelta(days=1)
+    return last
+
+
+def first_business_day(day: date, holidays: tuple[date, ...] = ()) -> date:
+    first = month_bounds(day)[0]
+    while not is_business_day(first, holidays):
+        first += timedelta(days=1)
+    return first
+
+
+def scheduled(kind: str, day: date, settings: Settings) -> time | None:
+    """The local time `kind` is due on `day`, or None when it is not sent that day."""
+    holidays = settings.holidays
+    business = is_business_day(day, holidays)
+    if kind == "digest" and business and day.day >= settings.digest_from_day:
+        return settings.digest_time
+    if kind == "nudges" and business and day.day >= settings.digest_from_day:
+        return settings.nudge_time
+    if kind == "final_call" and day == last_business_day(day, holidays):
+        return settings.final_call_time
+    if kind == "consent_gaps" and day.weekday() == settings.consent_gaps_weekday:
+        return settings.consent_gaps_time
+    if kind == "summary" and day == first_business_day(day, holidays):
+        return settings.summary_time
+    return None
+
+
+def period_of(kind: str, day: date) -> str:
+    if kind in ("digest", "nudges"):
+        return day.isoformat()
+    if kind == "final_call":
+        return f"{day:%Y-%m}"
+    if kind == "consent_gaps":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{previous_month(day):%Y-%m}"  # summary: of last month
+
+
+class Reminders:
+    def __init__(self, database: Database, settings: Settings, poster: Poster | None = None, *, policy: Policy | None = None) -> None:
+        self.db = database
+        self.settings = settings
+        self.poster = poster
+        self.policy = policy or policy_from(settings)
+
+    # --- what is due -------------------------------------------------------------------
+
+    def due(self, now: datetime) -> list[Due]:
+        """Every reminder whose time has come today (local), delivered or not."""
+        local = now.astimezone(self.settings.tz)
+        today = local.date()
+        out = []
+        for kind in self.settings.reminders:
+            at = scheduled(kind, today, self.settings)
+            if at is None or local.time() < at:
+                continue
+            if kind == "nudges":
+                out += [Due(kind, period_of(kind, today), user, at) for user in self._staff_ids()]
+            elif self.settings.reminder_channel:
+                out.append(Due(kind, period_of(kind, today), self.settings.reminder_channel, at))
+        return out
+
+    def _staff_ids(self) -> list[str]:
+        with self.db.session() as s:
+            rows = s.scalars(select(Staff.slack_user_id).where(Staff.active.is_(True), Staff.slack_user_id.is_not(None)).order_by(Staff.slack_user_id))
+            return [r for r in rows if r]
+
+    # --- sending -----------------------------------------------------------------------
+
+    def run(self, now: datetime) -> list[Outcome]:
+        """Send what is due now and not yet sent; each claimed first, so only once."""
+        assert self.poster is not None, "a poster is needed to send"
+        today = now.astimezone(self.settings.tz).date()
+        due = self.due(now)
+        with self.db.session() as s:
+            done = settled(s, [d.key for d in due])
+        outcomes = []
+        for item in due:
+            if item.key in done:
+                continue
+            with self.db.session() as s:
+                if not claim(s, kind=item.kind, period=item.period, target=item.target):
+                    outcomes.append(Outcome(item, "taken"))
+                    continue
+            outcomes.append(self._deliver(item, today))
+        return outcomes
+
+    def _deliver(self, item: Due, today: date) -> Outcome:
+        assert self.poster is not None
+        try:
+            with self.db.session() as s:
+                posts = self.compose(s, item, today)
+            for post in posts:
+                self.poster.post(post)
+        except Exception as exc:
+            log.error("reminder %s failed: %s", item.key, type(exc).__name__)
+            with self.db.session() as s:
+                finish(s, item.key, "failed", type(exc).__name__)
+            return Outcome(item, "failed")
+        status = "sent" if posts else "empty"
+        with self.db.session() as s:
+            finish(s, item.key, status)
+        return Outcome(item, status, posts)
+
+    def preview(self, now: datetime) -> list[Outcome]:
+        """What would be sent now and to whom, and what already went out; changes nothing."""
+        today = now.astimezone(self.settings.tz).date()
+        due = self.due(now)
+        with self.db.session() as s:
+            done = settled(s, [d.key for d in due])
+            return [
+                Outcome(item, done[item.key]) if item.key in done else Outcome(item, "due", self.compose(s, item, today))
+                for item in due
+            ]
+
+    # --- what each says ------------------------------------------------------------------
+
+    def compose(self, s: Session, item: Due, today: date) -> list[Post]:
+        composers: dict[str, Callable[[Session, Due, date], list[Post]]] = {
+            "digest": self._digest,
+            "nudges": self._nudge,
+            "final_call": self._final_call,
+            "consent_gaps": self._consent_gaps,
+            "summary": self._summary,
+        }
+        return composers[item.kind](s, item, today)
+
+    def _left(self, today: date) -> str:
+        last = month_bounds(today)[1]
+        days = (last - today).days + 1
+        business = business_days_between(today, last, self.settings.holidays)
+        return f"{plural(days, 'day')} ({plural(business, 'business day')}) left in {today:%B}, today included"
+
+    @staticmethod
+    def _at_stake(needs: list[Need]) -> str:
+        return f"${sum(n.at_stake for n in needs):,.2f}"
+
+    def _digest(self, s: Session, item: Due, today: date) -> list[Post]:
+        needs = needs_time(month_results(s, today, self.policy), self.policy)
+        if not needs:
+            return []
+        sections = []
+        rest = needs
+        for limit, title in GROUPS:
+            group = [n for n in rest if limit is None or n.minutes_needed <= limit]
+            rest = [n for n in rest if n not in group]
+            if group:
+                sections.append(Section(f"{title} ({len(group)}, {self._at_stake(group)}):", tuple(need_line(n) for n in group)))
+        title = (
+            f"Who still needs time in {month_words(today, today)}: {plural(len(needs), 'patient')}, {self._at_stake(needs)} at stake "
+            f"(estimated). {self._left(today)}."
+        )
+        return [Post(item.target, Reply("digest", (Section(title), *sections)), log_button=True)]
+
+    def _nudge(self, s: Session, item: Due, today: date) -> list[Post]:
+        staff = s.scalars(select(Staff).where(Staff.slack_user_id == item.target)).one_or_none()
+        if staff is None:
+            return []
+        first, last = month_bounds(today)
+        mine = set(patients_touched_by(s, staff.id, first, last))
+        mine |= set(s.scalars(select(Patient.id).where(Patient.billing_practitioner_id == staff.id)))
+        needs = [
+            n
+            for n in needs_time(month_results(s, today, self.policy), self.policy)
+            if n.item.patient.patient_id in mine and n.minutes_needed <= self.settings.nudge_within
+        ]
+        if not needs:
+            return []
+        title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
+        return [Post(item.target, Reply("nudge", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
+
+    def _final_call(self, s: Session, item: Due, today: date) -> list[Post]:
+        needs = [n for n in needs_time(month_results(s, today, self.policy), self.policy) if n.minutes_needed <= self.settings.final_call_within]
+        if not needs:
+            return []
+        title = (
+            f"Final call: today is the last business day of {today:%B}. {plural(len(needs), 'patient')} can still reach a code "
+            f"with {self.settings.final_call_within} min or less, {self._at_stake(needs)} at stake (estimated):"
+        )
+        return [Post(item.target, Reply("final_call", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
+
+    def _consent_gaps(self, s: Session, item: Due, today: date) -> list[Post]:
+        gaps = consent_gaps(month_results(s, today, self.policy))
+        if not gaps:
+            return []
+        title = f"Consent gaps: {plural(len(gaps), 'patient')} with time in {today:%B} but no consent; that time can't be billed until consent is recorded:"
+        return [Post(item.target, Reply("consent_gaps", (Section(title, tuple(gap_line(g) for g in gaps)),)))]
+
+    def _summary(self, s: Session, item: Due, today: date) -> list[Post]:
+        month = previous_month(today)
+        items = month_results(s, month, self.policy)
+        billable = [i for i in items if i.result.codes]
+        if not items:
+            return []
+        total = sum(i.result.total for i in billable)
+        estimate = " (estimated)" if any(i.result.amounts_are_estimates for i in billable) else ""
+        counts: dict[str, int] = {}
+        for i in billable:
+            for code in i.result.codes:
+                counts[code.code] = counts.get(code.code, 0) + code.units
+        codes = ", ".join(f"{code} x{n}" for code, n in sorted(counts.items())) or "none"
+        missed = [n for n in needs_time(items, self.policy) if n.minutes_needed <= MISSED_BY_LITTLE and not n.reached]
+        title = f"{month:%B %Y}: {plural(len(billable), 'billable patient')} of {len(items)}, ${total:,.2f}{estimate}. Codes: {codes}."
+        sections = [Section(title)]
+        if missed:
+            sections.append(Section(f"Missed by {MISSED_BY_LITTLE} min or less ({len(missed)}):", tuple(need_line(n) for n in missed)))
+        billed = [f"• {i.patient.key}: {codes_words(i.result.codes)}, ${i.result.total:,.2f}" for i in billable[:SUMMARY_LIST]]
+        if len(billable) > SUMMARY_LIST:
+            billed.append(f"…and {len(billable) - SUMMARY_LIST} more: every patient is in the attached CSV.")
+        if billed:
+            sections.append(Section("Billable:", tuple(billed)))
+        return [Post(item.target, Reply("summary", tuple(sections)), file=(f"ccm-report-{month:%Y-%m}.csv", as_csv(items)))]

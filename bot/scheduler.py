@@ -1,0 +1,62 @@
+"""Reminders on a clock: APScheduler cron triggers in the practice's time zone.
+
+A trigger per reminder time wakes the reminders at that local minute (09:00 stays 09:00
+across daylight-saving changes); each wake-up sends whatever is due and not yet sent, so a
+catch-up run at start and a run every ten minutes (failed posts, a missed wake-up) are safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import Settings
+from bot.reminders import Reminders
+
+log = logging.getLogger(__name__)
+
+RETRY_MINUTES = 10
+
+
+def reminder_times(settings: Settings) -> dict[str, tuple[int, int]]:
+    times = {
+        "digest": settings.digest_time,
+        "nudges": settings.nudge_time,
+        "final_call": settings.final_call_time,
+        "consent_gaps": settings.consent_gaps_time,
+        "summary": settings.summary_time,
+    }
+    return {kind: (at.hour, at.minute) for kind, at in times.items() if kind in settings.reminders}
+
+
+def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool = False, now: Callable[[], datetime] | None = None) -> BaseScheduler:
+    clock = now or (lambda: datetime.now(timezone.utc))
+
+    def wake() -> None:
+        try:
+            for outcome in reminders.run(clock()):
+                log.info("reminder %s: %s", outcome.due.key, outcome.status)
+        except Exception as exc:  # a database or Slack outage now is retried at the next wake-up
+            log.error("reminders: %s", type(exc).__name__)
+
+    scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=settings.tz)
+    for (hour, minute) in sorted(set(reminder_times(settings).values())):
+        scheduler.add_job(
+            wake,
+            CronTrigger(hour=hour, minute=minute, timezone=settings.tz),
+            id=f"reminders-{hour:02d}{minute:02d}",
+            misfire_grace_time=3600,
+            coalesce=True,
+            max_instances=1,
+        )
+    scheduler.add_job(wake, IntervalTrigger(minutes=RETRY_MINUTES, timezone=settings.tz), id="reminders-retry", coalesce=True, max_instances=1)
+    # Catch up at start: today's reminders that were due while the bot was down.
+    scheduler.add_job(wake, id="reminders-catch-up", max_instances=1)
+    return scheduler
