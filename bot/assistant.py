@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy
 from bot.config import Settings
 from bot.intents import Intent, classify, period_bounds
+from bot.observability import ENTRIES, ERRORS
 from bot.months import business_days_between, local_today, month_bounds, parse_month, previous_month
 from bot.parsing import EXAMPLE, ParseResult, parse_message, read_date
 from bot.replies import (
@@ -178,6 +179,7 @@ class Assistant:
         except Exception as exc:
             # The type only: an exception's text can carry message text or patient keys (PHI).
             log.error("message not handled: %s", type(exc).__name__)
+            ERRORS.labels("assistant").inc()
             return say("error", None, "Sorry, something went wrong on my side and nothing was changed. Please try again, or tell an admin.")
 
     def _handle(self, message: Message) -> Reply:
@@ -252,6 +254,7 @@ class Assistant:
                 return say("error", None, f"Your edit was not applied, the entries from before it stand. {exc}")
             if duplicate:
                 return Reply("edited", duplicate=True)
+            ENTRIES.labels(message.source).inc(len(added))
             if not voided and not added:
                 return SILENT
             lines = [f"• was: {self._entry_words(e)}" for e in voided] + [f"• now: {self._entry_words(e)}" for e in added]
@@ -308,6 +311,8 @@ class Assistant:
                 s.rollback()
                 return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
             entry = result.entries[0]
+            if not result.duplicate:
+                ENTRIES.labels("modal").inc()
             title = f"Logged {self._entry_words(entry)} ({staff.name})."
             return Reply("logged", (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
 
@@ -408,6 +413,8 @@ class Assistant:
         except LedgerError as exc:
             return say("error", None, f"Nothing was logged. {exc}")
         entries = result.entries
+        if not result.duplicate:
+            ENTRIES.labels(message.source).inc(len(entries))
         duplicate = result.duplicate and not message.resend
         verb = "Already logged (this message was received before)" if duplicate else "Logged"
         lines = [self._entry_words(e) for e in entries]

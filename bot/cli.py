@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dt_time
@@ -526,14 +528,25 @@ def serve_cmd(c: Context, port: int, host: str, workers: int, no_scheduler: bool
     """Run the Slack app over HTTP (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) at POST /slack/events, under gunicorn."""
     from gunicorn.app.base import BaseApplication
 
+    from bot.observability import use_multiprocess_dir
+
     from bot.slack.wsgi import create_app
 
     require_slack(c.settings, "http")
     c.db.dispose()  # migrated once here, before the workers start; each worker opens its own pool
+    # Each worker writes its metrics here; /metrics adds them up.
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="ccmbot-metrics-")
+    use_multiprocess_dir(metrics_dir)
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, metrics_dir)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {"bind": f"{host}:{port}", "workers": workers, "accesslog": None, "timeout": 30}.items():
+            settings = {"bind": f"{host}:{port}", "workers": workers, "accesslog": None, "timeout": 30, "child_exit": worker_exit}
+            for key, value in settings.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
@@ -546,11 +559,9 @@ def serve_cmd(c: Context, port: int, host: str, workers: int, no_scheduler: bool
 
 
 def configure_logging() -> None:
-    import logging
+    from bot.observability import configure_logging as json_logs
 
-    # INFO, never DEBUG: Bolt's debug logs print request bodies, which hold message text.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    json_logs()
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
+from bot.observability import REMINDERS
 from bot.months import business_days_between, is_business_day, month_bounds, previous_month
 from bot.replies import Reply, Section, codes_words, gap_line, month_words, need_line, plural
 from bot.report import as_csv, month_results, policy_from
@@ -169,10 +170,12 @@ class Reminders:
             log.error("reminder %s failed: %s", item.key, type(exc).__name__)
             with self.db.session() as s:
                 finish(s, item.key, "failed", type(exc).__name__)
+            REMINDERS.labels(item.kind, "failed").inc()
             return Outcome(item, "failed")
         status = "sent" if posts else "empty"
         with self.db.session() as s:
             finish(s, item.key, status)
+        REMINDERS.labels(item.kind, status).inc()
         return Outcome(item, status, posts)
 
     def preview(self, now: datetime) -> list[Outcome]:

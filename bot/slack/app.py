@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.assistant import Assistant
 from bot.config import Settings
+from bot.observability import DUPLICATES, ERRORS
 from bot.slack.client import make_web_client
 from bot.slack.inbox import Inbox
 from bot.slack.listeners import actions, commands, home, messages, views
@@ -83,7 +84,8 @@ def drop_duplicates(database: Database) -> Callable[..., BoltResponse | None]:
         if event_id and (body.get("event") or {}).get("type") != "message":
             with database.session() as s:
                 if already_seen(s, event_id):
-                    log.debug("duplicate event dropped", extra={"event_id": event_id})
+                    DUPLICATES.labels("middleware").inc()
+                    log.info("duplicate event dropped", extra={"event_id": event_id})
                     return BoltResponse(status=200, body="")
         next()
         return None
@@ -93,4 +95,5 @@ def drop_duplicates(database: Database) -> Callable[..., BoltResponse | None]:
 
 def log_error(error: Exception, body: dict[str, Any]) -> None:
     # The type and the ids only: payloads carry message text.
+    ERRORS.labels("listener").inc()
     log.error("listener failed: %s", type(error).__name__, extra={"event_id": body.get("event_id"), "type": body.get("type")})

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bot.observability import DUPLICATES, ERRORS, EVENTS
 from storage.db import Database
 from storage.slack_events import claim, finish, release, store, waiting
 
@@ -57,6 +58,9 @@ class Inbox:
         """Store an event (its raw JSON, durably) and queue it here; False for a retry of one already stored."""
         with self.database.session() as s:
             stored = store(s, event_id, body)
+        if not stored:
+            DUPLICATES.labels("inbox").inc()
+            log.info("duplicate event dropped", extra={"event_id": event_id})
         if stored:
             with self._idle:
                 self._busy += 1
@@ -86,11 +90,14 @@ class Inbox:
         except Exception as exc:
             # The type only: the exception's text can hold message text.
             log.error("inbox event failed: %s", type(exc).__name__, extra={"event_id": event_id})
+            ERRORS.labels("inbox").inc()
             with self.database.session() as s:
                 release(s, event_id, type(exc).__name__)
             return
         with self.database.session() as s:
             finish(s, event_id)
+        EVENTS.labels("message").inc()
+        log.info("event handled", extra={"event_id": event_id, "type": "message", "status": "done"})
 
     def _run(self) -> None:
         _lower_priority()

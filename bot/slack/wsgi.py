@@ -1,21 +1,61 @@
 """The HTTP app for a WSGI server: `gunicorn 'bot.slack.wsgi:create_app()'` (what `ccmbot serve` runs).
 
-Each worker builds its own app and database pool; Slack's requests are verified with
-SLACK_SIGNING_SECRET, and only POST /slack/events is served.
+Each worker builds its own app and database pool. POST /slack/events is Slack's door, its
+requests verified with SLACK_SIGNING_SECRET; GET /healthz says whether the database answers
+and its schema is current (for a load balancer or a container's HEALTHCHECK); GET /metrics
+is Prometheus text.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
 
 from bot.config import load_settings, require_slack
+from bot.observability import metrics_text
 from bot.slack.app import build_bot
-from storage.db import Database
+from storage.db import Database, at_head
 
 EVENTS_PATH = "/slack/events"
+StartResponse = Callable[..., Any]
 
 
-def create_app(scheduler: bool = False) -> SlackRequestHandler:
+def health(database: Database) -> tuple[bool, dict[str, str]]:
+    try:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = at_head(database.engine)
+    except Exception as exc:
+        return False, {"database": f"unreachable ({type(exc).__name__})"}
+    return current, {"database": "ok", "migrations": "at head" if current else "behind: run `ccmbot db upgrade`"}
+
+
+class Routes:
+    """/healthz and /metrics beside Slack's /slack/events."""
+
+    def __init__(self, slack: Callable[..., Iterable[bytes]], database: Database) -> None:
+        self.slack = slack
+        self.database = database
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            ok, detail = health(self.database)
+            body = json.dumps({"ok": ok, **detail}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/metrics":
+            body = metrics_text()
+            start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), ("Content-Length", str(len(body)))])
+            return [body]
+        return self.slack(environ, start_response)
+
+
+def create_app(scheduler: bool = False) -> Routes:
     settings = load_settings()
     require_slack(settings, "http")
     database = Database(settings.database_url)
@@ -26,4 +66,4 @@ def create_app(scheduler: bool = False) -> SlackRequestHandler:
         from bot.slack.poster import SlackPoster
 
         build_scheduler(Reminders(database, settings, SlackPoster(bot.app.client)), settings).start()
-    return SlackRequestHandler(bot.app, path=EVENTS_PATH)
+    return Routes(SlackRequestHandler(bot.app, path=EVENTS_PATH), database)

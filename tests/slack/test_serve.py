@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.request import urlopen
 
 from sqlalchemy import select
 
@@ -57,6 +58,21 @@ def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster,
         with db.session() as s:
             assert len(s.scalars(select(TimeEntry.id)).all()) == 10
         assert len(standin.of("chat.postEphemeral")) == 10
+        # A retry is dropped, and /metrics counts over both workers.
+        assert sender.event(fixture("event_message", event__ts="1795791600.000001", event_id="Ev0SERVE1"), retry=1).status == 200
+        base = f"http://127.0.0.1:{port}"
+        with urlopen(f"{base}/healthz", timeout=10) as health:
+            assert health.status == 200 and json.loads(health.read()) == {"ok": True, "database": "ok", "migrations": "at head"}
+        deadline = time.monotonic() + 15
+        while True:
+            with urlopen(f"{base}/metrics", timeout=10) as response:
+                metrics = response.read().decode()
+            if 'ccmbot_events_handled_total{type="message"} 10.0' in metrics or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert 'ccmbot_entries_logged_total{source="slack"} 10.0' in metrics
+        assert 'ccmbot_events_handled_total{type="message"} 10.0' in metrics
+        assert 'ccmbot_duplicates_dropped_total{where="inbox"} 1.0' in metrics
     finally:
         server.terminate()
         server.wait(timeout=30)

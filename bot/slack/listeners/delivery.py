@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -9,10 +10,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.observability import EVENTS
 from bot.replies import Reply
 from bot.slack.render import blocks, text
 from storage.db import Database
 from storage.slack_events import mark_done
+
+log = logging.getLogger(__name__)
 
 LOGGED_REACTION = "white_check_mark"
 
@@ -66,6 +70,9 @@ def react(client: WebClient, reply: Reply, *, channel: str, ts: str) -> None:
 
 def done(database: Database, body: dict[str, Any]) -> None:
     """Record an event handled on the spot (after its work), so a later retry is dropped."""
+    event_type = (body.get("event") or {}).get("type", "unknown")
+    EVENTS.labels(event_type).inc()
     if body.get("event_id"):
         with database.session() as s:
             mark_done(s, body["event_id"])
+        log.info("event handled", extra={"event_id": body["event_id"], "type": event_type, "status": "done"})
