@@ -23,7 +23,7 @@ from bot.report import as_csv, as_json, describe, month_results, policy_from
 from bot.terminal import run_chat
 from bot.months import local_today, month_bounds, parse_month
 from storage.db import Database
-from storage.ledger import LedgerError, record_consent, require_active_patient
+from storage.ledger import LedgerError, find_patient, record_consent, require_active_patient
 from storage.queries import panel
 from storage.roster import (
     PatientFields,
@@ -424,6 +424,48 @@ def log_cmd(c: Context, text: str, speaker: str, today_opt: Any, key: str | None
     if reply.kind in ("error", "refused", "unknown_user", "hint"):
         fail(reply.text)
     click.echo(reply.text)
+
+
+# --- audit and backup -------------------------------------------------------------
+
+
+@cli.group(cls=CcmGroup)
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("export")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--patient", default=None, help="Only this patient key")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout")
+@pass_ctx
+def audit_export(c: Context, month: str, patient: str | None, out: Path | None) -> None:
+    """Every entry, void, edit and consent change of a month: who, when, and the source (Slack permalink)."""
+    from storage.audit_export import month_audit_csv
+
+    first, last = month_bounds(parse_month(month))
+    with c.db.session() as s:
+        if patient is not None and find_patient(s, patient) is None:
+            fail(f"patient {patient} is not on the roster")
+        text = month_audit_csv(s, first, last, patient)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(text.splitlines()) - 1} rows to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def backup_cmd(c: Context, destination: Path) -> None:
+    """A consistent copy of the SQLite database while the bot runs (PostgreSQL: use pg_dump)."""
+    from storage.backup import backup_sqlite
+
+    if not c.db.is_sqlite:
+        fail("the database is PostgreSQL; back it up with pg_dump (see the README's deployment section)")
+    pages = backup_sqlite(c.db, destination)
+    click.echo(f"backed up {pages} pages to {destination}")
 
 
 # --- reminders ---------------------------------------------------------------------

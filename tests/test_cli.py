@@ -152,3 +152,17 @@ def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(workdir):
     quiet = ccmbot("remind", "--today", "2026-11-14", "--at", "10:00", cwd=workdir, env=env)
     assert quiet.stdout.startswith("nothing due at 2026-11-14 10:00")
     assert ccmbot("remind", "--send", cwd=workdir).returncode == 2
+
+
+def test_audit_export_and_backup_commands(workdir):
+    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
+    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
+    ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123", cwd=workdir)
+    r = ccmbot("audit", "export", "--month", "2026-11", "--patient", "123", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("at_utc,action,patient") and ",logged,123,2026-11-16,17," in r.stdout
+    assert ccmbot("audit", "export", "--month", "2026-11", "--patient", "999", cwd=workdir).returncode == 2
+    r = ccmbot("backup", "backup/ccmbot.db", cwd=workdir)
+    assert r.returncode == 0 and (workdir / "backup" / "ccmbot.db").stat().st_mode & 0o077 == 0
+    r = ccmbot("backup", "x.db", cwd=workdir, env={"CCMBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"})
+    assert r.returncode == 2
