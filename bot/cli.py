@@ -468,6 +468,23 @@ def backup_cmd(c: Context, destination: Path) -> None:
     click.echo(f"backed up {pages} pages to {destination}")
 
 
+@cli.command("health")
+@pass_ctx
+def health_cmd(c: Context) -> None:
+    """Exit 0 when the database answers and its schema is current, 1 otherwise (a container HEALTHCHECK)."""
+    from storage.db import health
+
+    try:
+        database = Database(c.settings.database_url, migrate=False)
+    except Exception as exc:
+        click.echo(f"unhealthy: {type(exc).__name__}", err=True)
+        sys.exit(1)
+    ok, detail = health(database)
+    database.dispose()
+    click.echo(("healthy: " if ok else "unhealthy: ") + ", ".join(f"{k} {v}" for k, v in detail.items()), err=not ok)
+    sys.exit(0 if ok else 1)
+
+
 # --- reminders ---------------------------------------------------------------------
 
 

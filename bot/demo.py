@@ -101,6 +101,8 @@ def _entries_for(patient: DemoPatient, first: date, last: date, rng: random.Rand
 
 def seed(database: Database, today: date) -> None:
     """Load the example roster and the demo patients, then this month's and last month's minutes."""
+    if not (EXAMPLES / "staff.csv").is_file():
+        raise ValueError(f"the demo needs the example roster in {EXAMPLES}; run it from a clone of the project")
     with database.session() as s:
         import_staff_csv(s, EXAMPLES / "staff.csv")
         if s.scalar(select(func.count()).select_from(Patient)) == 0:

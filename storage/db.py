@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,3 +90,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def health(database: Database) -> tuple[bool, dict[str, str]]:
+    """Whether the database answers and its schema is current, with words for each."""
+    try:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = at_head(database.engine)
+    except Exception as exc:
+        return False, {"database": f"unreachable ({type(exc).__name__})"}
+    return current, {"database": "ok", "migrations": "at head" if current else "behind: run `ccmbot db upgrade`"}

@@ -13,25 +13,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 
 from bot.config import load_settings, require_slack
 from bot.observability import metrics_text
 from bot.slack.app import build_bot
-from storage.db import Database, at_head
+from storage.db import Database, health
 
 EVENTS_PATH = "/slack/events"
 StartResponse = Callable[..., Any]
-
-
-def health(database: Database) -> tuple[bool, dict[str, str]]:
-    try:
-        with database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        current = at_head(database.engine)
-    except Exception as exc:
-        return False, {"database": f"unreachable ({type(exc).__name__})"}
-    return current, {"database": "ok", "migrations": "at head" if current else "behind: run `ccmbot db upgrade`"}
 
 
 class Routes:
