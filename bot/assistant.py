@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 # Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
 LIST_LIMIT = 15
+# More entries than this in one chat message is a paste gone wrong, not a day's work.
+MAX_ENTRIES_PER_MESSAGE = 50
 # "Who's close?" means within this many minutes of the next code.
 CLOSE_MINUTES = 10
 
@@ -396,6 +398,12 @@ class Assistant:
             if EXAMPLE not in text and 'like "' not in text:
                 text = f"{text} {EXAMPLE}"
             return say("error", None, f"Nothing was logged. {text}")
+        if len(parsed.entries) > MAX_ENTRIES_PER_MESSAGE:
+            return say(
+                "error", None,
+                f"Nothing was logged. That message holds {len(parsed.entries)} entries; I take at most {MAX_ENTRIES_PER_MESSAGE} "
+                "in one message. Split it into several messages, or back-fill with `ccmbot log`.",
+            )  # fmt: skip
         drafts = [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
         group = message.source_id or f"{message.source}:{uuid.uuid4().hex}"
         try:

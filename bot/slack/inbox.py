@@ -79,6 +79,10 @@ class Inbox:
             self.process(event_id)
         return len(ids)
 
+    def sweep_now(self) -> int:
+        """Handle everything waiting, however recent (tests, and `ccmbot` commands that drain)."""
+        return self.sweep(timedelta(0))
+
     def process(self, event_id: str) -> None:
         with self.database.session() as s:
             claimed = claim(s, event_id)

@@ -8,9 +8,11 @@ is Prometheus text.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
@@ -41,7 +43,25 @@ class Routes:
             body = metrics_text()
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), ("Content-Length", str(len(body)))])
             return [body]
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if not well_formed(body, environ.get("CONTENT_TYPE", "")):
+            message = b"malformed request"
+            start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
+            return [message]
+        environ["wsgi.input"] = io.BytesIO(body)
         return self.slack(environ, start_response)
+
+
+def well_formed(body: bytes, content_type: str) -> bool:
+    """Bolt's adapter fails with a 500 on a body it cannot decode; answer those 400 here."""
+    try:
+        text = body.decode("utf-8")
+        if "json" in content_type:
+            return isinstance(json.loads(text or "{}"), dict)
+        payload = parse_qs(text).get("payload")
+        return payload is None or isinstance(json.loads(payload[0]), dict)
+    except ValueError:
+        return False
 
 
 def create_app(scheduler: bool = False) -> Routes:

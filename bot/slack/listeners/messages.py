@@ -46,8 +46,9 @@ class MessageHandler:
             self.edited(event, attempts)
         elif subtype == "message_deleted":
             self.deleted(event, attempts)
-        elif subtype in PLAIN_SUBTYPES and event.get("user"):
+        elif subtype in PLAIN_SUBTYPES and event.get("user") and event.get("ts") and event.get("channel"):
             self.said(event, attempts)
+        # Anything else (a subtype we do not handle, a malformed event) needs nothing done.
 
     def said(self, event: dict[str, Any], attempts: int) -> None:
         channel, ts, user = event.get("channel", ""), event["ts"], event["user"]
@@ -76,7 +77,9 @@ class MessageHandler:
         user, ts = message.get("user"), message.get("ts")
         if not user or not ts or message.get("subtype") == "tombstone":
             return
-        channel = event["channel"]
+        channel = event.get("channel")
+        if not channel:
+            return
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
         reply = self.assistant.edit(
             Message(user=user, text=message.get("text", ""), when=when(ts), source="slack", source_id=source_id(channel, ts), link=permalink(channel, ts)),
@@ -89,7 +92,9 @@ class MessageHandler:
         user, ts = previous.get("user"), event.get("deleted_ts") or previous.get("ts")
         if not user or not ts:
             return
-        channel = event["channel"]
+        channel = event.get("channel")
+        if not channel:
+            return
         reply = self.assistant.deleted(user, source_id(channel, ts))
         deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
 
