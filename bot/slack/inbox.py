@@ -47,6 +47,7 @@ class Inbox:
         self._idle = threading.Condition()
         self._busy = 0
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         """Start the handling thread; its first act is to sweep up what earlier processes left."""
@@ -66,6 +67,13 @@ class Inbox:
                 self._busy += 1
             self._queue.put(event_id)
         return stored
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish what is queued here, then stop; what is left in the database waits for a sweep."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._queue.put("")  # wake the thread
+            self._thread.join(timeout)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until everything accepted here was handled (tests, orderly shutdown)."""
@@ -110,7 +118,12 @@ class Inbox:
             try:
                 event_id = self._queue.get(timeout=self.sweep_every)
             except queue.Empty:
-                self._safely(self.sweep)
+                if not self._stopping.is_set():
+                    self._safely(self.sweep)
+                continue
+            if not event_id:  # stop() woke us
+                if self._queue.empty():
+                    return
                 continue
             try:
                 self._safely(lambda: self.process(event_id))

@@ -132,6 +132,7 @@ class SlackHarness(SignedSender):
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.bot.inbox.stop()
 
 
 @pytest.fixture(scope="session")
