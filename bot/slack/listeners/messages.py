@@ -21,6 +21,21 @@ PLAIN_SUBTYPES = (None, "file_share", "thread_broadcast")
 HANDLED_SUBTYPES = (*PLAIN_SUBTYPES, "message_changed", "message_deleted")
 
 
+def slack_message(event: dict[str, Any], user: str, *, addressed: bool, resend: bool = False) -> Message:
+    """A Slack message (or mention) as the assistant takes it: keyed and linked by channel and ts."""
+    channel, ts = event["channel"], event["ts"]
+    return Message(
+        user=user,
+        text=event.get("text", ""),
+        when=when(ts),
+        source="slack",
+        source_id=source_id(channel, ts),
+        addressed=addressed,
+        link=permalink(channel, ts),
+        resend=resend,
+    )
+
+
 class MessageHandler:
     """What happens to a stored message event: log, edit, delete, answer."""
 
@@ -55,19 +70,8 @@ class MessageHandler:
         in_channel = event.get("channel_type") != "im"
         if in_channel and self.bot_user_id and f"<@{self.bot_user_id}>" in event.get("text", ""):
             return  # the app_mention event for the same message answers it
-        reply = self.assistant.handle(
-            Message(
-                user=user,
-                text=event.get("text", ""),
-                when=when(ts),
-                source="slack",
-                source_id=source_id(channel, ts),
-                addressed=not in_channel,
-                link=permalink(channel, ts),
-                # A later attempt finds the entries logged by the one that failed before confirming.
-                resend=attempts > 0,
-            )
-        )
+        # A later attempt finds the entries logged by the one that failed before confirming.
+        reply = self.assistant.handle(slack_message(event, user, addressed=not in_channel, resend=attempts > 0))
         deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"))
         if in_channel:
             react(self.client, reply, channel=channel, ts=ts)
@@ -118,17 +122,7 @@ def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandl
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         channel, ts, user = event["channel"], event["ts"], event.get("user")
         if user and (not settings.slack_channels or channel in settings.slack_channels):
-            reply = assistant.handle(
-                Message(
-                    user=user,
-                    text=event.get("text", ""),
-                    when=when(ts),
-                    source="slack",
-                    source_id=source_id(channel, ts),
-                    addressed=True,
-                    link=permalink(channel, ts),
-                )
-            )
+            reply = assistant.handle(slack_message(event, user, addressed=True))
             # A confirmation (with its Undo button) stays private; answers go in the thread.
             private = reply.kind in ("logged", "error", "unknown_user", "refused")
             deliver(client, reply, channel=channel, user=user, private=private, thread_ts=event.get("thread_ts") or ts)
