@@ -522,7 +522,7 @@ def _minutes(value: float, max_minutes: int) -> int:
             "minutes_out_of_range",
             f"{minutes} minutes is out of range: an entry must be 1 to {max_minutes} minutes. "
             + (
-                f"Split longer work into separate entries, like \"60 min care plan for pt 123\"."
+                "Split longer work into separate entries, like \"60 min care plan for pt 123\"."
                 if minutes > max_minutes
                 else "Log the minutes the work took, like \"5 min call with pt 123\"."
             ),
