@@ -18,7 +18,7 @@ from bot.billing import ConsentEvent, MonthFacts, MonthResult, Minutes, Policy, 
 from bot.config import Settings
 from bot.months import month_bounds
 from storage.models import INTERACTIVE_ACTIVITIES
-from storage.queries import PanelRow, complex_mdm_patients, consent_history, dated_minutes, panel, patients_with_activity
+from storage.queries import PanelRow, bulk_objects, complex_mdm_patients, consent_history, dated_minutes, panel, patients_with_activity
 
 REASON_WORDS = {
     "no_consent": "no consent on file",
@@ -64,6 +64,11 @@ class PatientMonth:
 
 def month_results(session: Session, month: date, policy: Policy, *, patient_keys: Iterable[str] | None = None) -> list[PatientMonth]:
     """Evaluate every active patient (or the named ones) for one month, in a fixed number of queries."""
+    with bulk_objects():  # facts and results for every patient: many small objects, no cycles
+        return _month_results(session, month, policy, patient_keys)
+
+
+def _month_results(session: Session, month: date, policy: Policy, patient_keys: Iterable[str] | None) -> list[PatientMonth]:
     first, last = month_bounds(month)
     rows = panel(session, first, last, patient_keys=patient_keys, with_consents=False)
     ids = [r.patient_id for r in rows]

@@ -131,7 +131,7 @@ def consent_history(session: Session, until: date, patient_ids: Iterable[int] | 
 
 
 @contextmanager
-def _bulk_objects() -> Iterator[None]:
+def bulk_objects() -> Iterator[None]:
     """Pause the cyclic garbage collector while tens of thousands of small objects are made:
     they hold no cycles, and its passes over them cost more than the rows themselves."""
     was_enabled = gc.isenabled()
@@ -150,7 +150,7 @@ def panel(
 
     with_consents=False skips the consent query for a caller that reads the whole history anyway.
     """
-    with _bulk_objects():
+    with bulk_objects():
         return _panel(session, start, end, patient_keys=patient_keys, with_consents=with_consents)
 
 
