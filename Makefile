@@ -1,4 +1,4 @@
-# Two commands for a new user: `make demo` and `make test`. Both build .venv on first use.
+# Two commands for a new user: `make demo` (the main job: the Slack bot when tokens are set, else the demo chat) and `make test`. Both build .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ccmbot chat --demo
+	$(BIN)/ccmbot start
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -404,6 +404,24 @@ def chat(c: Context, speaker: str | None, today_opt: Any, use_demo: bool) -> Non
     run_chat(_assistant(database, c.settings), speaker, today, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
+@cli.command("start")
+@click.pass_context
+def start_cmd(ctx: click.Context) -> None:
+    """The main job: the Slack bot when Slack tokens are set (Socket Mode with SLACK_APP_TOKEN, else
+    HTTP with SLACK_SIGNING_SECRET), otherwise the demo chat on the embedded SQLite file."""
+    c = ctx.ensure_object(Context)
+    settings = c.settings
+    if settings.slack_bot_token and settings.slack_app_token:
+        ctx.invoke(run_cmd)
+    elif settings.slack_bot_token and settings.slack_signing_secret:
+        ctx.invoke(serve_cmd, port=3000, host="0.0.0.0", workers=2, no_scheduler=False)
+    else:
+        if settings.slack_bot_token or settings.slack_app_token or settings.slack_signing_secret:
+            require_slack(settings, "socket" if settings.slack_app_token else "http")  # says which one is missing
+        click.echo("No Slack tokens set: starting the demo chat (see the README's Slack section to connect a workspace).", err=True)
+        ctx.invoke(chat, use_demo=True)
+
+
 @cli.command("demo")
 @click.pass_context
 def demo(ctx: click.Context) -> None:

@@ -80,8 +80,15 @@ def test_demo_chat_in_a_pipe_answers_from_a_seeded_practice(workdir):
     assert not (workdir / "ccmbot.db").exists()  # the demo never touches the real database
 
 
-def test_make_demo_target_is_the_demo_chat():
-    assert "ccmbot chat --demo" in (ROOT / "Makefile").read_text()
+def test_make_demo_starts_the_main_job_which_is_the_demo_chat_without_tokens(workdir):
+    assert "$(BIN)/ccmbot start" in (ROOT / "Makefile").read_text()
+    r = ccmbot("start", cwd=workdir, input="who still needs time this month?\n")
+    assert r.returncode == 0, r.stderr
+    assert "No Slack tokens set: starting the demo chat" in r.stderr
+    assert "patients need time in" in r.stdout.splitlines()[0]
+    # Tokens half set: the Slack bot was meant, so say which one is missing instead of a demo.
+    half = ccmbot("start", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3"})
+    assert half.returncode == 2 and half.stderr.startswith("error: SLACK_SIGNING_SECRET is not set")
 
 
 def test_chat_needs_to_know_who_is_speaking(workdir):
