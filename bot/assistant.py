@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.intents import Intent, classify, period_bounds
 from bot.observability import ENTRIES, ERRORS
 from bot.months import business_days_between, local_today, month_bounds, parse_month, previous_month
-from bot.parsing import EXAMPLE, ParseResult, parse_message, read_date
+from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
 from bot.replies import (
     HELP_LINES,
     HINT,
@@ -62,7 +62,7 @@ from storage.ledger import (
     void_source,
 )
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
-from storage.queries import patients_touched_by, staff_entries
+from storage.queries import patients_of, staff_entries
 from storage.roster import find_staff
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,8 @@ class EntryForm:
         return errors
 
     def draft(self) -> EntryDraft:
-        key = self.patient.strip()
         return EntryDraft(
-            key if key.isdigit() else key.upper(),
+            clean_key(self.patient.strip()),
             int(self.minutes),
             date.fromisoformat(self.date),
             self.activity,
@@ -167,6 +166,10 @@ class Assistant:
         self._now = now or (lambda: datetime.now(timezone.utc))
 
     # --- the door every transport uses ---------------------------------------------
+
+    def today(self, given: date | None = None) -> date:
+        """`given`, or today's date where the practice is."""
+        return given or local_today(self.settings.tz, self._now())
 
     def today_for(self, message: Message) -> date:
         return message.today or local_today(self.settings.tz, message.when or self._now())
@@ -212,7 +215,7 @@ class Assistant:
 
     def undo(self, user: str, entry_ids: Sequence[int], today: date | None = None) -> Reply:
         """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
-        today = today or local_today(self.settings.tz, self._now())
+        today = self.today(today)
         with self.db.session() as s:
             staff = find_staff(s, user)
             if staff is None or not staff.active:
@@ -268,7 +271,7 @@ class Assistant:
 
     def deleted(self, user: str, source_id: str, today: date | None = None) -> Reply:
         """The message was deleted: its entries are voided (kept, with who and why)."""
-        today = today or local_today(self.settings.tz, self._now())
+        today = self.today(today)
         with self.db.session() as s:
             staff = find_staff(s, user)
             if staff is None:
@@ -288,7 +291,7 @@ class Assistant:
         self, user: str, form: EntryForm, *, source_id: str, today: date | None = None, link: str | None = None
     ) -> tuple[Reply | None, dict[str, str]]:
         """A filled-in form (Slack's log-time modal): (confirmation, {}) or (None, {field: what is wrong})."""
-        today = today or local_today(self.settings.tz, self._now())
+        today = self.today(today)
         errors = form.errors(today, self.settings.max_minutes_per_entry)
         if errors:
             return None, errors
@@ -320,21 +323,21 @@ class Assistant:
 
     def home(self, user: str, today: date | None = None) -> Home | Reply:
         """What a staff member sees on the bot's Home tab."""
-        today = today or local_today(self.settings.tz, self._now())
+        today = self.today(today)
         with self.db.session() as s:
             staff = find_staff(s, user)
             if staff is None or not staff.active:
                 return self._not_on_roster(s, user, staff)
             first, last = month_bounds(today)
             items = month_results(s, today, self.policy)
-            mine = set(patients_touched_by(s, staff.id, first, last))
+            mine = patients_of(s, staff.id, first, last)
             needs = needs_time(items, self.policy)
             billable = sum(1 for i in items if i.result.codes)
             close = sum(1 for n in needs if n.minutes_needed <= CLOSE_MINUTES)
             short = [
                 progress_line(n.item, n.step.program, today)
                 for n in needs
-                if n.item.patient.patient_id in mine or n.item.patient.billing_practitioner_id == staff.id
+                if n.item.patient.patient_id in mine
             ]
             entries = staff_entries(s, staff.id, today, today)
             logged_today = [f"{e.minutes} min {activity_words(e.activity)}, patient {e.patient_key}" for e in entries]
@@ -354,7 +357,7 @@ class Assistant:
 
     def report(self, user: str, month_text: str = "", today: date | None = None) -> tuple[Reply, str | None]:
         """The month's billing report as CSV, for admins: (reply, csv) or (refusal, None)."""
-        today = today or local_today(self.settings.tz, self._now())
+        today = self.today(today)
         with self.db.session() as s:
             staff = find_staff(s, user)
             if staff is None or not staff.active:
@@ -555,8 +558,8 @@ class Assistant:
         if not key_match:
             return say("error", None, f"Which patient? {usage}")
         key, tail = key_match.group("key"), key_match.group("tail")
-        key = key if key.isdigit() else key.upper()
-        words = set(re.findall(r"[a-z]+", tail))
+        key = clean_key(key)
+        words = set(re.findall(r"[a-z]+", tail.lower()))
         program = next((p.upper() for p in ("ccm", "pcm", "rpm") if p in words), "CCM")
         status = "declined" if words & {"declined", "declines", "refused", "no"} else "revoked" if words & {"revoked", "revoke", "withdrew", "withdrawn"} else "granted"
         method = "verbal" if words & {"verbal", "verbally", "phone"} else "written" if words & {"written", "signed", "paper", "form"} else None

@@ -381,10 +381,6 @@ def print_panel(database: Database, day: date) -> None:
 # --- conversation -------------------------------------------------------------
 
 
-def _assistant(database: Database, settings: Settings) -> Assistant:
-    return Assistant(database, settings)
-
-
 @cli.command("chat")
 @click.option("--as", "speaker", default=None, help="Who you are: a Slack user id or a name from the staff roster")
 @click.option("--today", "today_opt", type=DATE, default=None, help="Talk as if today were YYYY-MM-DD")
@@ -401,7 +397,7 @@ def chat(c: Context, speaker: str | None, today_opt: Any, use_demo: bool) -> Non
         database = c.db
     if not speaker:
         fail('say who you are with --as, e.g. --as "Maria Santos" or --as U01RN00003 (see `ccmbot staff list`)')
-    run_chat(_assistant(database, c.settings), speaker, today, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    run_chat(Assistant(database, c.settings), speaker, today, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
 @cli.command("start")
@@ -438,7 +434,7 @@ def demo(ctx: click.Context) -> None:
 def log_cmd(c: Context, text: str, speaker: str, today_opt: Any, key: str | None) -> None:
     """Log time the way chat does: ccmbot log --as "Maria Santos" "15 min med review for patient 123"."""
     message = Message(user=speaker, text=text, today=as_date(today_opt), source="cli", source_id=f"cli:{key}" if key else None)
-    reply = _assistant(c.db, c.settings).handle(message)
+    reply = Assistant(c.db, c.settings).handle(message)
     if reply.kind in ("error", "refused", "unknown_user", "hint"):
         fail(reply.text)
     click.echo(reply.text)

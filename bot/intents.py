@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.parsing import unwrap
+from bot.parsing import clean_key, unwrap
 
 # Periods a person asks about their own time in, checked longest first.
 PERIODS = ("last month", "this month", "last week", "this week", "yesterday", "today")
@@ -41,10 +41,10 @@ def patient_key(text: str) -> str | None:
     """The patient a question is about: "pt 123", "patient #0789", or a lone number like "is 123 consented?"."""
     explicit = _EXPLICIT_PATIENT.search(text)
     if explicit:
-        return explicit.group("key").upper() if not explicit.group("key").isdigit() else explicit.group("key")
+        return clean_key(explicit.group("key"))
     for word in re.findall(r"[\w/-]+", text):
         if re.fullmatch(_KEY, word) and not _ORDINAL.match(word) and not _DATE_LIKE.match(word) and not word.isalpha():
-            return word.upper() if not word.isdigit() else word
+            return clean_key(word)
     return None
 
 
@@ -89,7 +89,7 @@ def classify(text: str) -> Intent | None:
         return Intent("no_consent")
     consent = _CONSENT.match(bare)
     if consent and not t.endswith("?"):
-        return Intent("consent", {"rest": consent.group("rest").strip()})
+        return Intent("consent", {"rest": _as_written(consent.group("rest").strip(), text)})
     if _DUE.match(bare) and not _EXPLICIT_PATIENT.search(bare):
         args = {"close": "yes"} if _CLOSE_WORDS.search(bare) else {}
         before = _BEFORE_DAY.search(bare)
@@ -100,12 +100,20 @@ def classify(text: str) -> Intent | None:
     if status:
         key = patient_key(status.group("rest") or status.group("rest2") or "")
         if key:
-            return Intent("status", {"patient": key, "focus": _focus(bare)})
+            return Intent("status", {"patient": _as_written(key, text), "focus": _focus(bare)})
     if t.endswith("?") or re.match(r"^(?:how|is|are|what|what's|whats|where|has|does|did|can)\b", t):
         key = patient_key(bare)
         if key:
-            return Intent("status", {"patient": key, "focus": _focus(bare)})
+            return Intent("status", {"patient": _as_written(key, text), "focus": _focus(bare)})
     return None
+
+
+def _as_written(fragment: str, original: str) -> str:
+    """`fragment` was found in the lower-cased text; give it back with the letters as typed,
+    since patient keys are matched exactly as the roster holds them."""
+    pattern = r"\s+".join(re.escape(word) for word in fragment.split())
+    found = re.search(pattern, original, re.I)
+    return found.group(0) if found else fragment
 
 
 def _focus(text: str) -> str:

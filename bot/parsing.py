@@ -152,7 +152,8 @@ _PATIENT_PATTERNS = [
 ]
 
 
-def _clean_key(key: str) -> str:
+def clean_key(key: str) -> str:
+    """A patient key as the roster holds it: as typed (leading zeros, letter case), minus a possessive."""
     return _POSSESSIVE.sub("", key).rstrip("-")
 
 
@@ -162,10 +163,10 @@ def _find_patients(original: str, tokens: list[_Token]) -> None:
             if _taken(tokens, match.start(), match.end()):
                 continue
             if "list" in match.groupdict() and match.group("list"):
-                keys = [_clean_key(k) for k in re.findall(_KEY, match.group("list"))]
+                keys = [clean_key(k) for k in re.findall(_KEY, match.group("list"))]
                 tokens.append(_Token("patients", match.start(), match.end(), keys))
             else:
-                key = _clean_key(match.group("key"))
+                key = clean_key(match.group("key"))
                 # "pt 15 min" is not patient 15: a unit right after the number makes it a duration.
                 tail = original[match.end() : match.end() + 8].lower()
                 if re.match(r"\s*(?:min|mins|minutes?|m\b|h\b|hrs?|hours?)", tail) and key.isdigit():

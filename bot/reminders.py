@@ -22,12 +22,12 @@ from bot.config import Settings
 from bot.observability import REMINDERS
 from bot.months import business_days_between, is_business_day, month_bounds, previous_month
 from bot.replies import Reply, Section, codes_words, gap_line, month_words, need_line, plural
-from bot.report import as_csv, month_results, policy_from
+from bot.report import PatientMonth, as_csv, month_results, policy_from
 from bot.worklist import Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
-from storage.models import Patient, Staff
-from storage.queries import patients_touched_by
+from storage.models import Staff
+from storage.queries import patients_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,28 @@ class Outcome:
     due: Due
     status: str  # sent | empty | failed | taken (another process has it, or it went out before)
     posts: list[Post] = field(default_factory=list)
+
+
+class Snapshot:
+    """One run's evaluation of each month it needs, shared by every reminder composed in the run:
+    the nudges alone would otherwise evaluate the whole panel once per staff member."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._items: dict[date, list[PatientMonth]] = {}
+        self._needs: dict[date, list[Need]] = {}
+
+    def items(self, s: Session, day: date) -> list[PatientMonth]:
+        first = month_bounds(day)[0]
+        if first not in self._items:
+            self._items[first] = month_results(s, first, self.policy)
+        return self._items[first]
+
+    def needs(self, s: Session, day: date) -> list[Need]:
+        first = month_bounds(day)[0]
+        if first not in self._needs:
+            self._needs[first] = needs_time(self.items(s, first), self.policy)
+        return self._needs[first]
 
 
 class Poster(Protocol):
@@ -149,6 +171,7 @@ class Reminders:
         with self.db.session() as s:
             done = settled(s, [d.key for d in due])
         outcomes = []
+        snapshot = Snapshot(self.policy)
         for item in due:
             if item.key in done:
                 continue
@@ -156,14 +179,14 @@ class Reminders:
                 if not claim(s, kind=item.kind, period=item.period, target=item.target):
                     outcomes.append(Outcome(item, "taken"))
                     continue
-            outcomes.append(self._deliver(item, today))
+            outcomes.append(self._deliver(item, today, snapshot))
         return outcomes
 
-    def _deliver(self, item: Due, today: date) -> Outcome:
+    def _deliver(self, item: Due, today: date, snapshot: Snapshot) -> Outcome:
         assert self.poster is not None
         try:
             with self.db.session() as s:
-                posts = self.compose(s, item, today)
+                posts = self.compose(s, item, today, snapshot)
             for post in posts:
                 self.poster.post(post)
         except Exception as exc:
@@ -182,24 +205,25 @@ class Reminders:
         """What would be sent now and to whom, and what already went out; changes nothing."""
         today = now.astimezone(self.settings.tz).date()
         due = self.due(now)
+        snapshot = Snapshot(self.policy)
         with self.db.session() as s:
             done = settled(s, [d.key for d in due])
             return [
-                Outcome(item, done[item.key]) if item.key in done else Outcome(item, "due", self.compose(s, item, today))
+                Outcome(item, done[item.key]) if item.key in done else Outcome(item, "due", self.compose(s, item, today, snapshot))
                 for item in due
             ]
 
     # --- what each says ------------------------------------------------------------------
 
-    def compose(self, s: Session, item: Due, today: date) -> list[Post]:
-        composers: dict[str, Callable[[Session, Due, date], list[Post]]] = {
+    def compose(self, s: Session, item: Due, today: date, snapshot: Snapshot | None = None) -> list[Post]:
+        composers: dict[str, Callable[[Session, Due, date, Snapshot], list[Post]]] = {
             "digest": self._digest,
             "nudges": self._nudge,
             "final_call": self._final_call,
             "consent_gaps": self._consent_gaps,
             "summary": self._summary,
         }
-        return composers[item.kind](s, item, today)
+        return composers[item.kind](s, item, today, snapshot or Snapshot(self.policy))
 
     def _left(self, today: date) -> str:
         last = month_bounds(today)[1]
@@ -211,33 +235,34 @@ class Reminders:
     def _at_stake(needs: list[Need]) -> str:
         return f"${sum(n.at_stake for n in needs):,.2f}"
 
-    def _digest(self, s: Session, item: Due, today: date) -> list[Post]:
-        needs = needs_time(month_results(s, today, self.policy), self.policy)
+    def _digest(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
+        needs = snapshot.needs(s, today)
         if not needs:
             return []
-        sections = []
-        rest = needs
-        for limit, title in GROUPS:
-            group = [n for n in rest if limit is None or n.minutes_needed <= limit]
-            rest = [n for n in rest if n not in group]
-            if group:
-                sections.append(Section(f"{title} ({len(group)}, {self._at_stake(group)}):", tuple(need_line(n) for n in group)))
+        groups: dict[str, list[Need]] = {title: [] for _, title in GROUPS}
+        for need in needs:  # closest first already, so each group stays in that order
+            title = next(t for limit, t in GROUPS if limit is None or need.minutes_needed <= limit)
+            groups[title].append(need)
+        sections = [
+            Section(f"{title} ({len(group)}, {self._at_stake(group)}):", tuple(need_line(n) for n in group))
+            for title, group in groups.items()
+            if group
+        ]
         title = (
             f"Who still needs time in {month_words(today, today)}: {plural(len(needs), 'patient')}, {self._at_stake(needs)} at stake "
             f"(estimated). {self._left(today)}."
         )
         return [Post(item.target, Reply("digest", (Section(title), *sections)), log_button=True)]
 
-    def _nudge(self, s: Session, item: Due, today: date) -> list[Post]:
+    def _nudge(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         staff = s.scalars(select(Staff).where(Staff.slack_user_id == item.target)).one_or_none()
         if staff is None:
             return []
         first, last = month_bounds(today)
-        mine = set(patients_touched_by(s, staff.id, first, last))
-        mine |= set(s.scalars(select(Patient.id).where(Patient.billing_practitioner_id == staff.id)))
+        mine = patients_of(s, staff.id, first, last)
         needs = [
             n
-            for n in needs_time(month_results(s, today, self.policy), self.policy)
+            for n in snapshot.needs(s, today)
             if n.item.patient.patient_id in mine and n.minutes_needed <= self.settings.nudge_within
         ]
         if not needs:
@@ -245,8 +270,8 @@ class Reminders:
         title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
         return [Post(item.target, Reply("nudge", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
 
-    def _final_call(self, s: Session, item: Due, today: date) -> list[Post]:
-        needs = [n for n in needs_time(month_results(s, today, self.policy), self.policy) if n.minutes_needed <= self.settings.final_call_within]
+    def _final_call(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
+        needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.final_call_within]
         if not needs:
             return []
         title = (
@@ -255,16 +280,16 @@ class Reminders:
         )
         return [Post(item.target, Reply("final_call", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
 
-    def _consent_gaps(self, s: Session, item: Due, today: date) -> list[Post]:
-        gaps = consent_gaps(month_results(s, today, self.policy))
+    def _consent_gaps(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
+        gaps = consent_gaps(snapshot.items(s, today))
         if not gaps:
             return []
         title = f"Consent gaps: {plural(len(gaps), 'patient')} with time in {today:%B} but no consent; that time can't be billed until consent is recorded:"
         return [Post(item.target, Reply("consent_gaps", (Section(title, tuple(gap_line(g) for g in gaps)),)))]
 
-    def _summary(self, s: Session, item: Due, today: date) -> list[Post]:
+    def _summary(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         month = previous_month(today)
-        items = month_results(s, month, self.policy)
+        items = snapshot.items(s, month)
         billable = [i for i in items if i.result.codes]
         if not items:
             return []
@@ -275,7 +300,7 @@ class Reminders:
             for code in i.result.codes:
                 counts[code.code] = counts.get(code.code, 0) + code.units
         codes = ", ".join(f"{code} x{n}" for code, n in sorted(counts.items())) or "none"
-        missed = [n for n in needs_time(items, self.policy) if n.minutes_needed <= MISSED_BY_LITTLE and not n.reached]
+        missed = [n for n in snapshot.needs(s, month) if n.minutes_needed <= MISSED_BY_LITTLE and not n.reached]
         title = f"{month:%B %Y}: {plural(len(billable), 'billable patient')} of {len(items)}, ${total:,.2f}{estimate}. Codes: {codes}."
         sections = [Section(title)]
         if missed:

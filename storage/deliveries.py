@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import ReminderDelivery, utcnow
 
 MAX_ATTEMPTS = 5
@@ -35,9 +35,8 @@ def settled(session: Session, keys: Iterable[str]) -> dict[str, str]:
 def claim(session: Session, *, kind: str, period: str, target: str) -> bool:
     """Take a reminder for this process; False when another has it or it went out already."""
     key = delivery_key(kind, period, target)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = session.execute(
-        insert(ReminderDelivery)
+        insert_for(session)(ReminderDelivery)
         .values(key=key, kind=kind, period=period, target=target, status="claimed", attempts=1, claimed_at=utcnow())
         .on_conflict_do_nothing()
         .returning(ReminderDelivery.id)

@@ -13,11 +13,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, case, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import (
     ACTIVITIES,
     AuditEvent,
@@ -116,8 +115,7 @@ def audit(session: Session, actor: Staff | None, action: str, entity: str, entit
 def _bump_total(session: Session, entry: TimeEntry, sign: int) -> None:
     """Add (sign=1) or remove (sign=-1) an entry's minutes in its month total, in the caller's transaction."""
     column = TOTAL_COLUMNS[(entry.program, entry.track)]
-    insert_ = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert_(MonthTotal).values(month=first_of_month(entry.service_date), patient_id=entry.patient_id, **{column: sign * entry.minutes})
+    stmt = insert_for(session)(MonthTotal).values(month=first_of_month(entry.service_date), patient_id=entry.patient_id, **{column: sign * entry.minutes})
     # An atomic upsert: two processes logging for one patient at once both land in the total.
     stmt = stmt.on_conflict_do_update(
         index_elements=["month", "patient_id"],

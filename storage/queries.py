@@ -227,15 +227,16 @@ def staff_entries(session: Session, staff_id: int, start: date, end: date) -> li
     ]
 
 
-def patients_touched_by(session: Session, staff_id: int, start: date, end: date) -> list[int]:
-    """Patients a staff member logged or performed active time for between two dates."""
-    query = (
+def patients_of(session: Session, staff_id: int, start: date, end: date) -> set[int]:
+    """A staff member's own patients: those they logged or performed active time for between two
+    dates, and those they are the billing practitioner of."""
+    touched = (
         select(TimeEntry.patient_id)
         .where(*_active_in(start, end))
         .where((TimeEntry.performed_by_id == staff_id) | (TimeEntry.logged_by_id == staff_id))
-        .distinct()
     )
-    return list(session.scalars(query))
+    billed = select(Patient.id).where(Patient.billing_practitioner_id == staff_id)
+    return set(session.scalars(touched.union(billed)))
 
 
 def complex_mdm_patients(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> set[int]:

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import SlackEvent, utcnow
 
 MAX_ATTEMPTS = 5
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def already_seen(session: Session, event_id: str) -> bool:
@@ -29,7 +25,7 @@ def already_seen(session: Session, event_id: str) -> bool:
 def mark_done(session: Session, event_id: str) -> None:
     """Record an event handled on the spot (not through the inbox)."""
     now = utcnow()
-    statement = _insert(session)(SlackEvent).values(event_id=event_id, received_at=now, status="done", attempts=1, processed_at=now)
+    statement = insert_for(session)(SlackEvent).values(event_id=event_id, received_at=now, status="done", attempts=1, processed_at=now)
     session.execute(statement.on_conflict_do_nothing())
     session.commit()
 
@@ -40,7 +36,7 @@ def store(session: Session, event_id: str, body: str) -> bool:
     On the path that answers Slack: one statement on the session's connection, no ORM work.
     """
     statement = (
-        _insert(session)(SlackEvent)
+        insert_for(session)(SlackEvent)
         .values(event_id=event_id, received_at=utcnow(), status="pending", body=body, attempts=0)
         .on_conflict_do_nothing()
         .returning(SlackEvent.event_id)
@@ -51,13 +47,17 @@ def store(session: Session, event_id: str, body: str) -> bool:
     return stored
 
 
+def _unattended(now: datetime, stale_after: timedelta) -> ColumnElement[bool]:
+    """Pending, or claimed by a handler that has not finished in `stale_after` (it died)."""
+    return or_(SlackEvent.status == "pending", (SlackEvent.status == "processing") & (SlackEvent.claimed_at < now - stale_after))
+
+
 def claim(session: Session, event_id: str, *, stale_after: timedelta = timedelta(minutes=2)) -> tuple[str, int] | None:
     """Take a pending event (or one whose handler died long ago) for this process: (body, attempts before)."""
     now = utcnow()
-    claimable = or_(SlackEvent.status == "pending", (SlackEvent.status == "processing") & (SlackEvent.claimed_at < now - stale_after))
     result = session.execute(
         update(SlackEvent)
-        .where(SlackEvent.event_id == event_id, claimable)
+        .where(SlackEvent.event_id == event_id, _unattended(now, stale_after))
         .values(status="processing", claimed_at=now, attempts=SlackEvent.attempts + 1)
         .returning(SlackEvent.body, SlackEvent.attempts)
     ).first()
@@ -87,12 +87,7 @@ def waiting(session: Session, *, older_than: timedelta, stale_after: timedelta =
     now: datetime = utcnow()
     query = (
         select(SlackEvent.event_id)
-        .where(
-            or_(
-                (SlackEvent.status == "pending") & (SlackEvent.received_at <= now - older_than),
-                (SlackEvent.status == "processing") & (SlackEvent.claimed_at < now - stale_after),
-            )
-        )
+        .where(_unattended(now, stale_after), SlackEvent.received_at <= now - older_than)
         .order_by(SlackEvent.received_at)
         .limit(limit)
     )

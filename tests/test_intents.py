@@ -30,6 +30,8 @@ CASES = [
     ("which patients are missing consent?", "no_consent", {}),
     ("consent 123 verbal today", "consent", {"rest": "123 verbal today"}),
     ("record consent for pt 123 written 11/2", "consent", {"rest": "pt 123 written 11/2"}),
+    ("status A12", "status", {"patient": "A12", "focus": "all"}),  # keys keep their letters as typed
+    ("consent AB12 Verbal today", "consent", {"rest": "AB12 Verbal today"}),
     ("close 2026-10", "close_month", {"month": "2026-10"}),
     ("reopen october", "reopen_month", {"month": "october"}),
 ]

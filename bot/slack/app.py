@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 class SlackBot:
     app: App
     inbox: Inbox
-    assistant: Assistant
 
 
 def build_app(settings: Settings, database: Database, **kwargs: Any) -> App:
@@ -64,7 +63,7 @@ def build_bot(
     app.error(log_error)
     if start_inbox:
         inbox.start()
-    return SlackBot(app, inbox, assistant)
+    return SlackBot(app, inbox)
 
 
 def ignore_bots(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:

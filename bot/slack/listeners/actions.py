@@ -26,7 +26,7 @@ def register(app: App, assistant: Assistant) -> None:
     @app.action(OPEN_LOG_MODAL_ACTION)
     def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        today = assistant.today_for(Message(body["user"]["id"], ""))
+        today = assistant.today()
         client.views_open(trigger_id=body["trigger_id"], view=log_modal({}, {"channel": body["user"]["id"]}, today))
 
     @app.action(SHOW_DUE_ACTION)

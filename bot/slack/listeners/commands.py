@@ -52,7 +52,7 @@ def register(app: App, assistant: Assistant) -> None:
         sub, rest = split(command.get("text", ""))
         if sub == "log" and not rest:
             # The trigger id lives 3 seconds: open the modal before anything else.
-            today = assistant.today_for(Message(command["user_id"], ""))
+            today = assistant.today()
             client.views_open(trigger_id=command["trigger_id"], view=log_modal({}, {"channel": command.get("channel_id", "")}, today))
         ack()
 

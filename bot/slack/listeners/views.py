@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.assistant import Assistant, EntryForm, Message
+from bot.assistant import Assistant, EntryForm
 from bot.parsing import parse_message
 from bot.slack.listeners.delivery import deliver, permalink
 from bot.slack.render import LOG_MODAL_CALLBACK, log_modal, modal_values
@@ -20,8 +20,7 @@ def register(app: App, assistant: Assistant) -> None:
     @app.shortcut(SHORTCUT)
     def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         ack()
-        user = shortcut["user"]["id"]
-        today = assistant.today_for(Message(user, ""))
+        today = assistant.today()
         message = shortcut.get("message") or {}
         parsed = parse_message(message.get("text", ""), today, max_minutes=assistant.settings.max_minutes_per_entry)
         prefill = parsed.entries[0].as_dict() if parsed.entries else {}
