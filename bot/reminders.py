@@ -258,13 +258,11 @@ class Reminders:
         staff = s.scalars(select(Staff).where(Staff.slack_user_id == item.target)).one_or_none()
         if staff is None:
             return []
-        first, last = month_bounds(today)
-        mine = patients_of(s, staff.id, first, last)
-        needs = [
-            n
-            for n in snapshot.needs(s, today)
-            if n.item.patient.patient_id in mine and n.minutes_needed <= self.settings.nudge_within
-        ]
+        close = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.nudge_within]
+        if not close:
+            return []  # nobody is close: no need to ask whose patients they are
+        mine = patients_of(s, staff.id, *month_bounds(today))
+        needs = [n for n in close if n.item.patient.patient_id in mine]
         if not needs:
             return []
         title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
