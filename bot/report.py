@@ -89,7 +89,7 @@ def _month_results(session: Session, month: date, policy: Policy, patient_keys: 
         if row.patient_id in by_day:
             minutes = tuple(Minutes(p, t, m, d) for p, t, d, m in by_day[row.patient_id])
         else:
-            minutes = tuple(Minutes(p, t, m) for p, tracks in row.minutes.items() for t, m in tracks.items())
+            minutes = tuple(Minutes(p, t, m) for p, t, m in row.logged())
         facts = MonthFacts(
             month=first,
             minutes=minutes,
@@ -98,7 +98,7 @@ def _month_results(session: Session, month: date, policy: Policy, patient_keys: 
             care_plan_date=row.care_plan_date,
             initiating_visit_date=row.initiating_visit_date,
             complex_mdm=row.patient_id in complex_ids,
-            enrolments=tuple(row.programs),
+            enrolments=row.programs,
             rpm_interactive=row.patient_id in interactive,
         )
         out.append(PatientMonth(row, facts, evaluate(facts, policy)))

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry
+from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
 
 # minutes[program][track] -> total minutes
 MinutesByProgram = dict[str, dict[str, int]]
@@ -31,40 +31,51 @@ class ConsentState(NamedTuple):
     effective_date: date
 
 
+# The nine month-total columns in one fixed order: (program, track) for each position.
+TOTAL_KEYS: tuple[tuple[str, str], ...] = tuple(TOTAL_COLUMNS)
+NO_MINUTES: tuple[int, ...] = (0,) * len(TOTAL_KEYS)
+
+
 @dataclass(slots=True)
 class PanelRow:
     patient_id: int
     key: str
     label: str | None
-    programs: list[str]
+    programs: tuple[str, ...]
     chronic_conditions: int
     care_plan_date: date | None
     initiating_visit_date: date | None
     billing_practitioner_id: int | None
     billing_practitioner: str | None
-    minutes: MinutesByProgram = field(default_factory=dict)
+    # The month's minutes as the ledger keeps them: one number per (program, track) in
+    # TOTAL_KEYS order. Kept flat because the report reads it as triples and never needs
+    # 20,000 nested dicts; `minutes` gives the nested view for the few rows shown to a person.
+    totals: tuple[int, ...] = NO_MINUTES
     consents: dict[str, ConsentState] = field(default_factory=dict)  # latest as of the month's last day
 
+    @property
+    def minutes(self) -> MinutesByProgram:
+        return _minutes_from_row(self.totals)
+
+    def logged(self) -> Iterator[tuple[str, str, int]]:
+        """(program, track, minutes) for every non-zero total."""
+        return ((program, track, minutes) for (program, track), minutes in zip(compress(TOTAL_KEYS, self.totals), filter(None, self.totals)))
+
     def total_minutes(self, program: str | None = None) -> int:
-        programs = [program] if program else list(self.minutes)
-        return sum(sum(self.minutes.get(p, {}).values()) for p in programs)
+        return sum(minutes for (p, _), minutes in zip(TOTAL_KEYS, self.totals) if program is None or p == program)
 
 
 def _active_in(start: date, end: date) -> list:
     return [TimeEntry.service_date >= start, TimeEntry.service_date <= end, TimeEntry.voided_at.is_(None)]
 
 
-TOTAL_FIELDS = [(program, track, getattr(MonthTotal, column)) for (program, track), column in TOTAL_COLUMNS.items()]
+_TOTAL_COLUMNS = [getattr(MonthTotal, column) for column in TOTAL_COLUMNS.values()]
 
 
-_TOTAL_KEYS = [(program, track) for program, track, _ in TOTAL_FIELDS]
-
-
-def _minutes_from_row(values: Sequence[int | None]) -> MinutesByProgram:
-    # Called once per patient on the panel's path: a plain loop, no zip of tuples, no setdefault.
+def _minutes_from_row(values: Sequence[int]) -> MinutesByProgram:
     out: MinutesByProgram = {}
     # compress() and filter() walk the nine columns in C and hand over only the non-zero ones.
-    for (program, track), minutes in zip(compress(_TOTAL_KEYS, values), filter(None, values)):
+    for (program, track), minutes in zip(compress(TOTAL_KEYS, values), filter(None, values)):
         tracks = out.get(program)
         if tracks is None:
             tracks = out[program] = {}
@@ -72,12 +83,17 @@ def _minutes_from_row(values: Sequence[int | None]) -> MinutesByProgram:
     return out
 
 
-def month_totals(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> dict[int, MinutesByProgram]:
-    """Active minutes per patient, program and track for one calendar month, from the ledger's totals."""
-    query = select(MonthTotal.patient_id, *(f for _, _, f in TOTAL_FIELDS)).where(MonthTotal.month == month_start)
+def _month_total_rows(session: Session, month_start: date, patient_ids: Iterable[int] | None) -> dict[int, tuple[int, ...]]:
+    """The ledger's month totals per patient, as flat tuples in TOTAL_KEYS order."""
+    query = select(MonthTotal.patient_id, *_TOTAL_COLUMNS).where(MonthTotal.month == month_start)
     if patient_ids is not None:
         query = query.where(MonthTotal.patient_id.in_(list(patient_ids)))
-    rows = ((row[0], _minutes_from_row(row[1:])) for row in session.connection().execute(query).all())
+    return {row[0]: tuple(row[1:]) for row in session.connection().execute(query).all()}
+
+
+def month_totals(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> dict[int, MinutesByProgram]:
+    """Active minutes per patient, program and track for one calendar month, from the ledger's totals."""
+    rows = ((patient_id, _minutes_from_row(values)) for patient_id, values in _month_total_rows(session, month_start, patient_ids).items())
     return {patient_id: minutes for patient_id, minutes in rows if minutes}
 
 
@@ -110,8 +126,12 @@ def latest_consents(session: Session, as_of: date, patient_ids: Iterable[int] | 
     if patient_ids is not None:
         query = query.where(Consent.patient_id.in_(list(patient_ids)))
     out: dict[int, dict[str, ConsentState]] = {}
-    for patient_id, program, status, method, when in session.connection().execute(query).all():
-        out.setdefault(patient_id, {})[program] = ConsentState(program, status, method, when)
+    make = ConsentState._make  # runs once per consent row on the panel's path: no unpacking, no setdefault
+    for row in session.connection().execute(query).all():
+        states = out.get(row[0])
+        if states is None:
+            states = out[row[0]] = {}
+        states[row[1]] = make(row[1:])
     return out
 
 
@@ -155,7 +175,10 @@ def panel(
 
 
 def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None, with_consents: bool) -> list[PanelRow]:
-    practitioner = aliased(Staff)
+    conn = session.connection()
+    # Patients, their month totals and staff names are fetched apart and joined here: the
+    # joined query cost SQLite more than the three scans and two dict lookups per patient.
+    names = dict(conn.execute(select(Staff.id, Staff.name)).all())
     query = (
         select(
             Patient.id,
@@ -166,33 +189,21 @@ def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[s
             Patient.care_plan_date,
             Patient.initiating_visit_date,
             Patient.billing_practitioner_id,
-            practitioner.name,
-            *(f for _, _, f in TOTAL_FIELDS),
         )
-        .outerjoin(practitioner, practitioner.id == Patient.billing_practitioner_id)
-        .outerjoin(MonthTotal, and_(MonthTotal.patient_id == Patient.id, MonthTotal.month == start))
         .where(Patient.active.is_(True))
         .order_by(Patient.key)
     )
     if patient_keys is not None:
         query = query.where(Patient.key.in_(list(patient_keys)))
+    patients = conn.execute(query).all()  # one fetch, not a round of fetchone per row
+    scope = [p[0] for p in patients] if patient_keys is not None else None
+    totals = _month_total_rows(session, start, scope)
     rows = [
-        PanelRow(
-            patient_id=r[0],
-            key=r[1],
-            label=r[2],
-            programs=[p for p in r[3].split(";") if p],
-            chronic_conditions=r[4],
-            care_plan_date=r[5],
-            initiating_visit_date=r[6],
-            billing_practitioner_id=r[7],
-            billing_practitioner=r[8],
-            minutes=_minutes_from_row(r[9:]),
-        )
-        for r in session.connection().execute(query).all()  # one fetch, not a round of fetchone per row
+        PanelRow(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]), totals.get(p[0], NO_MINUTES))
+        for p in patients
     ]
     if with_consents:
-        consents = latest_consents(session, end, [r.patient_id for r in rows] if patient_keys is not None else None)
+        consents = latest_consents(session, end, scope)
         for row in rows:
             row.consents = consents.get(row.patient_id, {})
     return rows
