@@ -95,6 +95,7 @@ def test_named_patients_only(session: Session, roster: Roster) -> None:
         log(session, roster.nurse, key, int(key) * 5, date(2026, 11, 2), f"m{key}")
     rows = panel(session, *NOV, patient_keys=["3", "1", "404"])
     assert [(r.key, r.total_minutes(), set(r.consents)) for r in rows] == [("1", 5, {"CCM"}), ("3", 15, {"CCM"})]
+    assert panel(session, *NOV, patient_keys=[]) == []
 
 
 def test_the_number_of_queries_does_not_grow_with_the_panel(session: Session, roster: Roster) -> None:
