@@ -48,8 +48,8 @@ class PanelRow:
     billing_practitioner_id: int | None
     billing_practitioner: str | None
     # The month's minutes as the ledger keeps them: one number per (program, track) in
-    # TOTAL_KEYS order. Kept flat because the report reads it as triples and never needs
-    # 20,000 nested dicts; `minutes` gives the nested view for the few rows shown to a person.
+    # TOTAL_KEYS order. Kept flat because the report reads them as triples and needs no
+    # 20,000 nested dicts; `minutes` builds the nested view when a caller asks for it.
     totals: tuple[int, ...] = NO_MINUTES
     consents: dict[str, ConsentState] = field(default_factory=dict)  # latest as of the month's last day
 
@@ -59,7 +59,7 @@ class PanelRow:
 
     def logged(self) -> Iterator[tuple[str, str, int]]:
         """(program, track, minutes) for every non-zero total."""
-        return ((program, track, minutes) for (program, track), minutes in zip(compress(TOTAL_KEYS, self.totals), filter(None, self.totals)))
+        return ((program, track, minutes) for (program, track), minutes in _non_zero(self.totals))
 
     def total_minutes(self, program: str | None = None) -> int:
         return sum(minutes for (p, _), minutes in zip(TOTAL_KEYS, self.totals) if program is None or p == program)
@@ -72,10 +72,15 @@ def _active_in(start: date, end: date) -> list:
 _TOTAL_COLUMNS = [getattr(MonthTotal, column) for column in TOTAL_COLUMNS.values()]
 
 
+def _non_zero(values: Sequence[int]) -> Iterator[tuple[tuple[str, str], int]]:
+    """((program, track), minutes) for the non-zero month totals in TOTAL_KEYS order.
+    compress() and filter() walk the nine columns in C and hand over only the non-zero ones."""
+    return zip(compress(TOTAL_KEYS, values), filter(None, values))
+
+
 def _minutes_from_row(values: Sequence[int]) -> MinutesByProgram:
     out: MinutesByProgram = {}
-    # compress() and filter() walk the nine columns in C and hand over only the non-zero ones.
-    for (program, track), minutes in zip(compress(TOTAL_KEYS, values), filter(None, values)):
+    for (program, track), minutes in _non_zero(values):
         tracks = out.get(program)
         if tracks is None:
             tracks = out[program] = {}

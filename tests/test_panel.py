@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from storage.ledger import EntryDraft, log_entries, record_consent, void_entries
-from storage.queries import NO_MINUTES, TOTAL_KEYS, PanelRow, _minutes_from_row, month_minutes, panel
+from storage.models import TOTAL_COLUMNS
+from storage.queries import NO_MINUTES, TOTAL_KEYS, PanelRow, month_minutes, panel
 from tests.conftest import TODAY, Roster
 
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
@@ -123,7 +124,11 @@ def test_without_consents_one_query_fewer(session: Session, roster: Roster) -> N
 @given(st.lists(st.integers(0, 500), min_size=len(TOTAL_KEYS), max_size=len(TOTAL_KEYS)))
 def test_flat_totals_and_nested_minutes_agree(values: list[int]) -> None:
     row = PanelRow(1, "k", None, ("CCM",), 2, None, None, None, None, tuple(values))
-    nested = _minutes_from_row(values)
+    # Built here from the model's column map, apart from the code under test.
+    nested: dict[str, dict[str, int]] = {}
+    for ((program, track), _column), minutes in zip(TOTAL_COLUMNS.items(), values):
+        if minutes:
+            nested.setdefault(program, {})[track] = minutes
     assert row.minutes == nested
     assert sorted(row.logged()) == sorted((p, t, m) for p, tracks in nested.items() for t, m in tracks.items())
     assert row.total_minutes() == sum(values)
