@@ -158,6 +158,20 @@ class Message:
     resend: bool = False  # another attempt at a message whose reply never went out: confirm it as new
 
 
+def _too_many(parsed: ParseResult) -> str | None:
+    """Why a message (or its edit) holds more entries than one message may, or None."""
+    if len(parsed.entries) <= MAX_ENTRIES_PER_MESSAGE:
+        return None
+    return (
+        f"That message holds {len(parsed.entries)} entries; I take at most {MAX_ENTRIES_PER_MESSAGE} "
+        "in one message. Split it into several messages, or back-fill with `ccmbot log`."
+    )
+
+
+def _drafts(parsed: ParseResult) -> list[EntryDraft]:
+    return [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+
+
 class Assistant:
     def __init__(self, db: Database, settings: Settings, *, policy: Policy | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.db = db
@@ -238,9 +252,10 @@ class Assistant:
             staff = find_staff(s, message.user)
             if staff is None or not staff.active:
                 return SILENT  # nothing of theirs was logged
-            if parsed.error is not None:
-                return say("error", None, f"Your edit was not applied, the entries from before it stand. {parsed.error.message}")
-            drafts = [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+            why = parsed.error.message if parsed.error is not None else _too_many(parsed)
+            if why:
+                return say("error", None, f"Your edit was not applied, the entries from before it stand. {why}")
+            drafts = _drafts(parsed)
             try:
                 voided, added, duplicate = replace_source(
                     s,
@@ -401,13 +416,10 @@ class Assistant:
             if EXAMPLE not in text and 'like "' not in text:
                 text = f"{text} {EXAMPLE}"
             return say("error", None, f"Nothing was logged. {text}")
-        if len(parsed.entries) > MAX_ENTRIES_PER_MESSAGE:
-            return say(
-                "error", None,
-                f"Nothing was logged. That message holds {len(parsed.entries)} entries; I take at most {MAX_ENTRIES_PER_MESSAGE} "
-                "in one message. Split it into several messages, or back-fill with `ccmbot log`.",
-            )  # fmt: skip
-        drafts = [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+        too_many = _too_many(parsed)
+        if too_many:
+            return say("error", None, f"Nothing was logged. {too_many}")
+        drafts = _drafts(parsed)
         group = message.source_id or f"{message.source}:{uuid.uuid4().hex}"
         try:
             result = log_entries(

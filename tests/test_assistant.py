@@ -125,3 +125,18 @@ def test_an_unexpected_failure_is_answered_and_changes_nothing(db: Database, ros
     monkeypatch.setattr("bot.assistant.month_results", broken)
     reply = assistant.handle(Message("UNURSE", "who still needs time?", today=date(2026, 11, 27)))
     assert reply.kind == "error" and reply.text.startswith("Sorry, something went wrong on my side")
+
+
+def test_an_edit_holding_too_many_entries_is_refused_and_the_old_entries_stand(db: Database, roster: Roster, session: Session) -> None:
+    roster.patient("123")
+    assistant = make(db)
+    day = date(2026, 11, 27)
+    assistant.handle(Message("UNURSE", "15 min call pt 123", today=day, source="slack", source_id="C1:9.0"))
+    pasted = "\n".join(f"5 min call pt {n}" for n in range(51))
+    reply = assistant.edit(Message("UNURSE", pasted, today=day, source="slack", source_id="C1:9.0"), revision="r1")
+    assert reply.text == (
+        "Your edit was not applied, the entries from before it stand. That message holds 51 entries; "
+        "I take at most 50 in one message. Split it into several messages, or back-fill with `ccmbot log`."
+    )
+    active = session.scalars(select(TimeEntry.minutes).where(TimeEntry.voided_at.is_(None))).all()
+    assert active == [15]
