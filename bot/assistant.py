@@ -212,12 +212,9 @@ class Assistant:
         elif not message.addressed:
             return SILENT  # questions in a channel are for people unless the bot is mentioned
         with self.db.session() as s:
-            try:
-                staff = find_staff(s, message.user)
-            except LedgerError as exc:
-                return say("error", None, str(exc))
-            if staff is None or not staff.active:
-                return self._not_on_roster(s, message.user, staff)
+            staff = self._roster_member(s, message.user)
+            if isinstance(staff, Reply):
+                return staff
             try:
                 if parsed is not None:
                     return self._log(s, staff, message, parsed, today)
@@ -231,9 +228,9 @@ class Assistant:
         """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
         today = self.today(today)
         with self.db.session() as s:
-            staff = find_staff(s, user)
-            if staff is None or not staff.active:
-                return self._not_on_roster(s, user, staff)
+            staff = self._roster_member(s, user)
+            if isinstance(staff, Reply):
+                return staff
             try:
                 voided = void_entries(s, list(entry_ids), by=staff, reason="undo button")
             except LedgerError as exc:
@@ -340,9 +337,9 @@ class Assistant:
         """What a staff member sees on the bot's Home tab."""
         today = self.today(today)
         with self.db.session() as s:
-            staff = find_staff(s, user)
-            if staff is None or not staff.active:
-                return self._not_on_roster(s, user, staff)
+            staff = self._roster_member(s, user)
+            if isinstance(staff, Reply):
+                return staff
             first, last = month_bounds(today)
             items = month_results(s, today, self.policy)
             mine = patients_of(s, staff.id, first, last)
@@ -374,9 +371,9 @@ class Assistant:
         """The month's billing report as CSV, for admins: (reply, csv) or (refusal, None)."""
         today = self.today(today)
         with self.db.session() as s:
-            staff = find_staff(s, user)
-            if staff is None or not staff.active:
-                return self._not_on_roster(s, user, staff), None
+            staff = self._roster_member(s, user)
+            if isinstance(staff, Reply):
+                return staff, None
             if not staff.is_admin:
                 return say("refused", None, "Only admins can pull the billing report; ask a practice admin."), None
             try:
@@ -623,6 +620,16 @@ class Assistant:
         raise ValueError(f"{raw!r} is not a month.")
 
     # --- people not on the roster -------------------------------------------------------
+
+    def _roster_member(self, s: Session, user: str) -> Staff | Reply:
+        """The active staff member behind a Slack user, or the reply that says why there is none."""
+        try:
+            staff = find_staff(s, user)
+        except LedgerError as exc:  # a name two staff members share
+            return say("error", None, str(exc))
+        if staff is None or not staff.active:
+            return self._not_on_roster(s, user, staff)
+        return staff
 
     def _not_on_roster(self, s: Session, user: str, staff: Staff | None) -> Reply:
         if staff is not None:

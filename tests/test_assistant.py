@@ -140,3 +140,27 @@ def test_an_edit_holding_too_many_entries_is_refused_and_the_old_entries_stand(d
     )
     active = session.scalars(select(TimeEntry.minutes).where(TimeEntry.voided_at.is_(None))).all()
     assert active == [15]
+
+
+def test_someone_off_the_roster_gets_the_same_answer_from_every_entry_point_and_changes_nothing(
+    db: Database, roster: Roster, session: Session
+) -> None:
+    roster.patient("123")
+    assistant = make(db)
+    day = date(2026, 11, 27)
+    logged = assistant.handle(Message("UNURSE", "10 min call pt 123", today=day))
+    roster.ma.active = False
+    session.commit()
+
+    for user, says in (("USTRANGER", "You're not on the care team's staff roster yet"), ("UMA", "Tyler Brooks is marked inactive")):
+        replies = [
+            assistant.handle(Message(user, "15 min call pt 123", today=day)),
+            assistant.handle(Message(user, "who still needs time this month?", today=day)),
+            assistant.undo(user, logged.entry_ids, today=day),
+            assistant.home(user, today=day),
+            assistant.report(user, "2026-10", today=day)[0],
+        ]
+        for reply in replies:
+            assert reply.kind == "unknown_user" and reply.text.startswith(says), (user, reply)
+    assert "--slack-id USTRANGER" in assistant.home("USTRANGER", today=day).text
+    assert session.scalars(select(TimeEntry.id).where(TimeEntry.voided_at.is_(None))).all() == list(logged.entry_ids)
