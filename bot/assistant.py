@@ -543,7 +543,7 @@ class Assistant:
         if len(entries) > LIST_LIMIT * 2:
             lines.append(f"…and {len(entries) - LIST_LIMIT * 2} more.")
         patients = len({e.patient_key for e in entries})
-        title = f"Your time {words}: {total} min in {plural(len(entries), 'entry').replace('entrys', 'entries')} for {plural(patients, 'patient')}."
+        title = f"Your time {words}: {total} min in {plural(len(entries), 'entry', 'entries')} for {plural(patients, 'patient')}."
         return say("my_time", title, *lines)
 
     def _no_consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
@@ -553,7 +553,7 @@ class Assistant:
             return say("no_consent", None, f"Every patient with time in {month_words(first, today)} has consent on file.")
         shown = rows[:LIST_LIMIT] + ([f"…and {len(rows) - LIST_LIMIT} more."] if len(rows) > LIST_LIMIT else [])
         title = f"{plural(len(rows), 'patient')} with time in {month_words(first, today)} but no consent (that time can't be billed until it is recorded):"
-        return say("no_consent", title.replace("1 patients", "1 patient"), *shown)
+        return say("no_consent", title, *shown)
 
     def _consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         if not (staff.is_admin or staff.track == Track.practitioner):

@@ -81,8 +81,9 @@ def either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 patient", "2 patients"; `many` for a word that does not just add an s ("entries")."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def progress_line(item: PatientMonth, program: str, today: date) -> str:

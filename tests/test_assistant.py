@@ -164,3 +164,13 @@ def test_someone_off_the_roster_gets_the_same_answer_from_every_entry_point_and_
             assert reply.kind == "unknown_user" and reply.text.startswith(says), (user, reply)
     assert "--slack-id USTRANGER" in assistant.home("USTRANGER", today=day).text
     assert session.scalars(select(TimeEntry.id).where(TimeEntry.voided_at.is_(None))).all() == list(logged.entry_ids)
+
+
+def test_the_consent_gap_count_reads_right_past_ten(db: Database, roster: Roster) -> None:
+    assistant = make(db)
+    day = date(2026, 11, 27)
+    for n in range(11):
+        roster.patient(str(300 + n), consent=None)
+        assistant.handle(Message("UNURSE", f"5 min call pt {300 + n}", today=day))
+    reply = assistant.handle(Message("UNURSE", "who has no consent?", today=day))
+    assert reply.text.splitlines()[0] == "11 patients with time in November but no consent (that time can't be billed until it is recorded):"
