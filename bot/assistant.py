@@ -23,7 +23,7 @@ from bot.billing import Policy
 from bot.config import Settings
 from bot.intents import Intent, classify, period_bounds
 from bot.observability import ENTRIES, ERRORS
-from bot.months import business_days_between, local_today, month_bounds, parse_month, previous_month
+from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
 from bot.replies import (
     HELP_LINES,
@@ -35,6 +35,7 @@ from bot.replies import (
     consent_answer,
     gap_line,
     day_words,
+    days_left_words,
     either,
     missing_answer,
     month_words,
@@ -513,10 +514,8 @@ class Assistant:
         needs = needs_time(month_results(s, today, self.policy), self.policy)
         if args.get("close"):
             needs = [n for n in needs if n.minutes_needed <= CLOSE_MINUTES]
-        days = (deadline - today).days + 1
-        business = business_days_between(today, deadline, self.settings.holidays)
         until = "the end of " + f"{today:%B}" if deadline == last else f"the {ordinal(deadline.day)}"
-        left = f"{plural(days, 'day')} ({plural(business, 'business day')}) left until {until}, today included"
+        left = f"{days_left_words(today, deadline, self.settings.holidays)} left until {until}, today included"
         if not needs:
             what = f"within {CLOSE_MINUTES} min of a code" if args.get("close") else "short of a threshold"
             return say("due", f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")

@@ -41,12 +41,3 @@ def business_days_between(start: date, end: date, holidays: Iterable[date] = ())
     holiday_set = set(holidays)
     return sum(1 for n in range((end - start).days + 1) if is_business_day(start + timedelta(days=n), holiday_set))
 
-
-def business_days_left(today: date, holidays: Iterable[date] = ()) -> int:
-    """Business days from today to the month's end, today included."""
-    return business_days_between(today, month_bounds(today)[1], holidays)
-
-
-def days_left(today: date) -> int:
-    """Calendar days from today to the month's end, today included."""
-    return (month_bounds(today)[1] - today).days + 1

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy
 from bot.config import Settings
 from bot.observability import REMINDERS
-from bot.months import business_days_between, is_business_day, month_bounds, previous_month
-from bot.replies import Reply, Section, codes_words, gap_line, month_words, need_line, plural
+from bot.months import is_business_day, month_bounds, previous_month
+from bot.replies import Reply, Section, codes_words, days_left_words, gap_line, month_words, need_line, plural
 from bot.report import PatientMonth, as_csv, month_results, policy_from
 from bot.worklist import Need, consent_gaps, needs_time
 from storage.db import Database
@@ -226,10 +226,7 @@ class Reminders:
         return composers[item.kind](s, item, today, snapshot or Snapshot(self.policy))
 
     def _left(self, today: date) -> str:
-        last = month_bounds(today)[1]
-        days = (last - today).days + 1
-        business = business_days_between(today, last, self.settings.holidays)
-        return f"{plural(days, 'day')} ({plural(business, 'business day')}) left in {today:%B}, today included"
+        return f"{days_left_words(today, month_bounds(today)[1], self.settings.holidays)} left in {today:%B}, today included"
 
     @staticmethod
     def _at_stake(needs: list[Need]) -> str:

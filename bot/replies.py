@@ -8,10 +8,12 @@ second calculation here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from bot.billing import Blocker, CodeLine
+from bot.months import business_days_between
 from bot.parsing import ACTIVITY_WORDS
 from bot.report import PatientMonth
 from bot.worklist import ConsentGap, Need
@@ -86,6 +88,12 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
+def days_left_words(today: date, deadline: date, holidays: Iterable[date]) -> str:
+    """"4 days (2 business days)": from today to the deadline, both counted."""
+    days = (deadline - today).days + 1
+    return f"{plural(days, 'day')} ({plural(business_days_between(today, deadline, holidays), 'business day')})"
+
+
 def progress_line(item: PatientMonth, program: str, today: date) -> str:
     """One patient's month in one program, as a care-team member wants it after logging:
     "Patient 123: 17 of 20 min in November, 3 to go for 99490; consent on file."."""
@@ -93,7 +101,7 @@ def progress_line(item: PatientMonth, program: str, today: date) -> str:
     label = f"Patient {item.patient.key}" + ("" if program == "CCM" else f" ({program})")
     month = month_words(r.month, today)
     logged = r.minutes.get(program, {})
-    hard = [b for b in r.blockers_for(program) if b.reason != "below_threshold"]
+    hard = r.hard_blockers(program)
     if hard:
         return f"{label}: {sum(logged.values())} min in {month}, not billable: {'; '.join(blocker_words(b) for b in hard)}."
     parts = []
@@ -129,7 +137,7 @@ def consent_answer(item: PatientMonth) -> str:
 def missing_answer(item: PatientMonth) -> str:
     """A direct answer to "what's missing for 123?": what blocks billing, else the minutes still needed."""
     r = item.result
-    hard = [b for b in r.blockers if b.reason != "below_threshold"]
+    hard = r.hard_blockers()
     if hard:
         return "Blocking billing: " + "; ".join(f"{b.program}: {blocker_words(b)}" for b in hard) + "."
     if r.next and not r.codes:

@@ -173,7 +173,6 @@ def describe(item: PatientMonth, today: date | None = None) -> str:
             f"  {program} consent: "
             + (f"{consent.status}{' (' + consent.method + ')' if consent.method else ''} on {consent.effective_date.isoformat()}" if consent else "none on file")
         )
-    for b in r.blockers:
-        if b.reason != "below_threshold":
-            lines.append(f"  Blocked ({b.program}): {REASON_WORDS[b.reason]} - {b.detail}")
+    for b in r.hard_blockers():
+        lines.append(f"  Blocked ({b.program}): {REASON_WORDS[b.reason]} - {b.detail}")
     return "\n".join(lines)

@@ -31,7 +31,7 @@ def needs_time(items: Iterable[PatientMonth], policy: Policy) -> list[Need]:
     out = []
     for item in items:
         for step in item.result.next:
-            if any(b.reason != "below_threshold" for b in item.result.blockers_for(step.program)):
+            if item.result.hard_blockers(step.program):
                 continue  # no consent, too few conditions, ...: minutes alone will not make it billable
             reached = tuple(c for c in item.result.codes if c.program == step.program)
             out.append(Need(item, step, reached, code_amount(item.result.month, step.code, policy)))

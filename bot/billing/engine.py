@@ -101,6 +101,11 @@ class MonthResult:
     def blockers_for(self, program: str) -> list[Blocker]:
         return [b for b in self.blockers if b.program == program]
 
+    def hard_blockers(self, program: str | None = None) -> list[Blocker]:
+        """What more minutes alone will not clear (no consent, too few conditions, ...): every
+        blocker but being below the first threshold; of one program, or of all."""
+        return [b for b in self.blockers if b.reason != "below_threshold" and program in (None, b.program)]
+
     def next_for(self, program: str) -> NextThreshold | None:
         return next((n for n in self.next if n.program == program), None)
 
