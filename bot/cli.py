@@ -8,14 +8,13 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from bot.assistant import Assistant, Message
-from bot.config import ConfigError, Settings, load_settings, require_slack
+from bot.config import ConfigError, Settings, load_settings, parse_clock, require_slack
 from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER, seed as seed_demo
 from bot.parsing import parse_message
 from bot.reminders import Reminders
@@ -507,10 +506,9 @@ def _moment(c: Context, today: date | None, at: str | None) -> datetime:
     now = datetime.now(c.settings.tz)
     if at is not None:
         try:
-            hour, minute = (int(part) for part in at.split(":"))
-            clock = dt_time(hour, minute)
-        except ValueError:
-            fail(f"--at {at!r} is not a time of day; write it as HH:MM, e.g. 09:00")
+            clock = parse_clock(at)
+        except ValueError as exc:
+            fail(f"--at {exc}")
     else:
         clock = now.time().replace(microsecond=0)
     return datetime.combine(today or now.date(), clock, tzinfo=c.settings.tz)

@@ -23,6 +23,17 @@ class ConfigError(ValueError):
     """A setting has a value the program cannot use."""
 
 
+# Each reminder kind and the setting that holds its local time (CCMBOT_ + the name in capitals).
+REMINDER_TIMES = {
+    "digest": "digest_time",
+    "nudges": "nudge_time",
+    "final_call": "final_call_time",
+    "consent_gaps": "consent_gaps_time",
+    "summary": "summary_time",
+}
+REMINDER_KINDS = tuple(REMINDER_TIMES)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -42,7 +53,7 @@ class Settings:
     slack_channels: tuple[str, ...] = field(default_factory=tuple)
     # Reminders (bot/reminders.py). Times are local to the practice.
     reminder_channel: str | None = None  # the coordinators' channel; no channel, no channel reminders
-    reminders: tuple[str, ...] = ("digest", "nudges", "final_call", "consent_gaps", "summary")
+    reminders: tuple[str, ...] = REMINDER_KINDS
     digest_time: time = time(9, 0)
     digest_from_day: int = 15
     nudge_time: time = time(10, 0)
@@ -56,6 +67,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.practice_tz)
+
+    def reminder_time(self, kind: str) -> time:
+        """The local time a reminder kind goes out on the days it is due."""
+        value: time = getattr(self, REMINDER_TIMES[kind])
+        return value
 
 
 def _int(name: str, raw: str, lo: int, hi: int) -> int:
@@ -135,15 +151,22 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
     return Settings(**kwargs)  # type: ignore[arg-type]
 
 
-REMINDER_KINDS = ("digest", "nudges", "final_call", "consent_gaps", "summary")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _clock(name: str, raw: str) -> time:
+def parse_clock(raw: str) -> time:
+    """"09:00" -> 09:00; raises ValueError with a sentence for a person."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
     if not match:
-        raise ConfigError(f"{name}={raw!r} is not a time of day; write it as HH:MM, e.g. 09:00")
+        raise ValueError(f"{raw!r} is not a time of day; write it as HH:MM, e.g. 09:00")
     return time(int(match.group(1)), int(match.group(2)))
+
+
+def _clock(name: str, raw: str) -> time:
+    try:
+        return parse_clock(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={exc}") from None
 
 
 def _reminder_settings(get: Any, kwargs: dict[str, object]) -> None:
@@ -155,13 +178,8 @@ def _reminder_settings(get: Any, kwargs: dict[str, object]) -> None:
         if unknown:
             raise ConfigError(f"CCMBOT_REMINDERS has {unknown[0]!r}; list any of {', '.join(REMINDER_KINDS)}, or none")
         kwargs["reminders"] = tuple(k for k in kinds if k != "none")
-    for env_name, attr in (
-        ("CCMBOT_DIGEST_TIME", "digest_time"),
-        ("CCMBOT_NUDGE_TIME", "nudge_time"),
-        ("CCMBOT_FINAL_CALL_TIME", "final_call_time"),
-        ("CCMBOT_CONSENT_GAPS_TIME", "consent_gaps_time"),
-        ("CCMBOT_SUMMARY_TIME", "summary_time"),
-    ):
+    for attr in REMINDER_TIMES.values():
+        env_name = f"CCMBOT_{attr.upper()}"
         if (raw := get(env_name)) is not None:
             kwargs[attr] = _clock(env_name, raw)
     if (raw := get("CCMBOT_DIGEST_FROM_DAY")) is not None:

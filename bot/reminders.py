@@ -107,18 +107,17 @@ def first_business_day(day: date, holidays: tuple[date, ...] = ()) -> date:
 def scheduled(kind: str, day: date, settings: Settings) -> time | None:
     """The local time `kind` is due on `day`, or None when it is not sent that day."""
     holidays = settings.holidays
-    business = is_business_day(day, holidays)
-    if kind == "digest" and business and day.day >= settings.digest_from_day:
-        return settings.digest_time
-    if kind == "nudges" and business and day.day >= settings.digest_from_day:
-        return settings.nudge_time
-    if kind == "final_call" and day == last_business_day(day, holidays):
-        return settings.final_call_time
-    if kind == "consent_gaps" and day.weekday() == settings.consent_gaps_weekday:
-        return settings.consent_gaps_time
-    if kind == "summary" and day == first_business_day(day, holidays):
-        return settings.summary_time
-    return None
+    if kind in ("digest", "nudges"):
+        sent = is_business_day(day, holidays) and day.day >= settings.digest_from_day
+    elif kind == "final_call":
+        sent = day == last_business_day(day, holidays)
+    elif kind == "consent_gaps":
+        sent = day.weekday() == settings.consent_gaps_weekday
+    elif kind == "summary":
+        sent = day == first_business_day(day, holidays)
+    else:
+        return None
+    return settings.reminder_time(kind) if sent else None
 
 
 def period_of(kind: str, day: date) -> str:

@@ -25,17 +25,6 @@ log = logging.getLogger(__name__)
 RETRY_MINUTES = 10
 
 
-def reminder_times(settings: Settings) -> dict[str, tuple[int, int]]:
-    times = {
-        "digest": settings.digest_time,
-        "nudges": settings.nudge_time,
-        "final_call": settings.final_call_time,
-        "consent_gaps": settings.consent_gaps_time,
-        "summary": settings.summary_time,
-    }
-    return {kind: (at.hour, at.minute) for kind, at in times.items() if kind in settings.reminders}
-
-
 def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool = False, now: Callable[[], datetime] | None = None) -> BaseScheduler:
     clock = now or (lambda: datetime.now(timezone.utc))
 
@@ -47,7 +36,8 @@ def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool 
             log.error("reminders: %s", type(exc).__name__)
 
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=settings.tz)
-    for (hour, minute) in sorted(set(reminder_times(settings).values())):
+    times = {settings.reminder_time(kind) for kind in settings.reminders}
+    for hour, minute in sorted((at.hour, at.minute) for at in times):
         scheduler.add_job(
             wake,
             CronTrigger(hour=hour, minute=minute, timezone=settings.tz),

@@ -32,3 +32,18 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     f.write_text("CCMBOT_PRACTICE_TZ=America/Chicago\nCCMBOT_MAX_MINUTES_PER_ENTRY=120\n")
     s = load_settings({"CCMBOT_MAX_MINUTES_PER_ENTRY": "90"}, dotenv_path=f)
     assert (s.practice_tz, s.max_minutes_per_entry) == ("America/Chicago", 90)
+
+
+def test_each_reminder_time_is_read_from_its_variable():
+    env = {
+        "CCMBOT_DIGEST_TIME": "08:15",
+        "CCMBOT_NUDGE_TIME": "10:30",
+        "CCMBOT_FINAL_CALL_TIME": "13:00",
+        "CCMBOT_CONSENT_GAPS_TIME": "7:45",
+        "CCMBOT_SUMMARY_TIME": "16:05",
+    }
+    s = load_settings(env, dotenv_path=None)
+    kinds = ("digest", "nudges", "final_call", "consent_gaps", "summary")
+    assert [s.reminder_time(kind).strftime("%H:%M") for kind in kinds] == ["08:15", "10:30", "13:00", "07:45", "16:05"]
+    with pytest.raises(ConfigError, match=r"^CCMBOT_NUDGE_TIME='25:00' is not a time of day; write it as HH:MM, e\.g\. 09:00$"):
+        load_settings({"CCMBOT_NUDGE_TIME": "25:00"}, dotenv_path=None)
