@@ -62,11 +62,11 @@ class Inbox:
         if not stored:
             DUPLICATES.labels("inbox").inc()
             log.info("duplicate event dropped", extra={"event_id": event_id})
-        if stored:
-            with self._idle:
-                self._busy += 1
-            self._queue.put(event_id)
-        return stored
+            return False
+        with self._idle:
+            self._busy += 1
+        self._queue.put(event_id)
+        return True
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish what is queued here, then stop; what is left in the database waits for a sweep."""
@@ -88,7 +88,7 @@ class Inbox:
         return len(ids)
 
     def sweep_now(self) -> int:
-        """Handle everything waiting, however recent (tests, and `ccmbot` commands that drain)."""
+        """Handle everything waiting, however recent: at start, what earlier processes left."""
         return self.sweep(timedelta(0))
 
     def process(self, event_id: str) -> None:
@@ -113,7 +113,7 @@ class Inbox:
 
     def _run(self) -> None:
         _lower_priority()
-        self._safely(lambda: self.sweep(timedelta(0)))
+        self._safely(self.sweep_now)
         while True:
             try:
                 event_id = self._queue.get(timeout=self.sweep_every)

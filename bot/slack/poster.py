@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.reminders import Post
-from bot.slack.render import OPEN_LOG_MODAL_ACTION, TEXT_LIMIT, blocks
+from bot.slack.render import LOG_TIME_BUTTON, TEXT_LIMIT, blocks
 
 BLOCKS_PER_MESSAGE = 45  # Slack takes 50 blocks a message
 
@@ -28,12 +28,7 @@ def split(post: Post) -> list[tuple[list[dict[str, Any]], str]]:
     """The post as messages of at most BLOCKS_PER_MESSAGE blocks, each with its own fallback text."""
     body = blocks(post.reply)
     if post.log_button:
-        body.append(
-            {
-                "type": "actions",
-                "elements": [{"type": "button", "action_id": OPEN_LOG_MODAL_ACTION, "style": "primary", "text": {"type": "plain_text", "text": "Log time"}}],
-            }
-        )
+        body.append({"type": "actions", "elements": [LOG_TIME_BUTTON]})
     chunks = [body[i : i + BLOCKS_PER_MESSAGE] for i in range(0, len(body), BLOCKS_PER_MESSAGE)] or [[]]
     out = []
     for n, chunk in enumerate(chunks):

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.assistant import Home
+from bot.assistant import CLOSE_MINUTES, Home
 from bot.parsing import ACTIVITY_WORDS
 from bot.replies import Reply
 
@@ -16,6 +16,12 @@ SHOW_DUE_ACTION = "show_due"
 LOG_MODAL_CALLBACK = "log_time"
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 TEXT_LIMIT = 3900  # and about 4,000 in a message's fallback text
+
+
+# The button that opens the log-time modal: on the Home tab and under reminders.
+LOG_TIME_BUTTON: dict[str, Any] = {
+    "type": "button", "action_id": OPEN_LOG_MODAL_ACTION, "style": "primary", "text": {"type": "plain_text", "text": "Log time"},
+}  # fmt: skip
 
 
 def escape(text: str) -> str:
@@ -140,7 +146,7 @@ def home_view(home: Home | Reply) -> dict[str, Any]:
         {
             "type": "actions",
             "elements": [
-                {"type": "button", "action_id": OPEN_LOG_MODAL_ACTION, "style": "primary", "text": {"type": "plain_text", "text": "Log time"}},
+                LOG_TIME_BUTTON,
                 {"type": "button", "action_id": SHOW_DUE_ACTION, "text": {"type": "plain_text", "text": "Who needs time"}},
             ],
         },
@@ -155,7 +161,7 @@ def home_view(home: Home | Reply) -> dict[str, Any]:
                 {"type": "mrkdwn", "text": f"*Active patients*\n{home.patients}"},
                 {"type": "mrkdwn", "text": f"*With consent*\n{home.consented}"},
                 {"type": "mrkdwn", "text": f"*Billable this month*\n{home.billable}"},
-                {"type": "mrkdwn", "text": f"*Within 10 min of a code*\n{home.close}"},
+                {"type": "mrkdwn", "text": f"*Within {CLOSE_MINUTES} min of a code*\n{home.close}"},
             ],
         },
     ]

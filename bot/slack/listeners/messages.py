@@ -85,10 +85,7 @@ class MessageHandler:
         if not channel:
             return
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
-        reply = self.assistant.edit(
-            Message(user=user, text=message.get("text", ""), when=when(ts), source="slack", source_id=source_id(channel, ts), link=permalink(channel, ts)),
-            revision=revision,
-        )
+        reply = self.assistant.edit(slack_message({**message, "channel": channel}, user, addressed=True), revision=revision)
         deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
 
     def deleted(self, event: dict[str, Any], attempts: int) -> None:
@@ -121,7 +118,7 @@ def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandl
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         channel, ts, user = event["channel"], event["ts"], event.get("user")
-        if user and (not settings.slack_channels or channel in settings.slack_channels):
+        if user and allowed(channel, "channel"):
             reply = assistant.handle(slack_message(event, user, addressed=True))
             # A confirmation (with its Undo button) stays private; answers go in the thread.
             private = reply.kind in ("logged", "error", "unknown_user", "refused")
