@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
@@ -67,6 +67,11 @@ class PanelRow:
 
 def _active_in(start: date, end: date) -> list:
     return [TimeEntry.service_date >= start, TimeEntry.service_date <= end, TimeEntry.voided_at.is_(None)]
+
+
+def _own(staff_id: int) -> ColumnElement[bool]:
+    """Entries a staff member performed, or logged for someone else."""
+    return (TimeEntry.performed_by_id == staff_id) | (TimeEntry.logged_by_id == staff_id)
 
 
 _TOTAL_COLUMNS = [getattr(MonthTotal, column) for column in TOTAL_COLUMNS.values()]
@@ -234,7 +239,7 @@ def staff_entries(session: Session, staff_id: int, start: date, end: date) -> li
         .join(Patient, Patient.id == TimeEntry.patient_id)
         .join(performer, performer.id == TimeEntry.performed_by_id)
         .where(*_active_in(start, end))
-        .where((TimeEntry.performed_by_id == staff_id) | (TimeEntry.logged_by_id == staff_id))
+        .where(_own(staff_id))
         .order_by(TimeEntry.service_date, TimeEntry.id)
     )
     return [
@@ -249,7 +254,7 @@ def patients_of(session: Session, staff_id: int, start: date, end: date) -> set[
     touched = (
         select(TimeEntry.patient_id)
         .where(*_active_in(start, end))
-        .where((TimeEntry.performed_by_id == staff_id) | (TimeEntry.logged_by_id == staff_id))
+        .where(_own(staff_id))
     )
     billed = select(Patient.id).where(Patient.billing_practitioner_id == staff_id)
     return set(session.scalars(touched.union(billed)))
