@@ -159,6 +159,8 @@ def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(workdir):
     quiet = ccmbot("remind", "--today", "2026-11-14", "--at", "10:00", cwd=workdir, env=env)
     assert quiet.stdout.startswith("nothing due at 2026-11-14 10:00")
     assert ccmbot("remind", "--send", cwd=workdir).returncode == 2
+    late = ccmbot("remind", "--at", "9am", cwd=workdir)
+    assert late.returncode == 2 and late.stderr.strip() == "error: --at '9am' is not a time of day; write it as HH:MM, e.g. 09:00"
 
 
 def test_audit_export_and_backup_commands(workdir):
