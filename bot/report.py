@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from bot.billing import ConsentEvent, MonthFacts, MonthResult, Minutes, Policy, evaluate
 from bot.config import Settings
 from bot.months import month_bounds
-from storage.models import INTERACTIVE_ACTIVITIES
-from storage.queries import PanelRow, bulk_objects, complex_mdm_patients, consent_history, dated_minutes, panel, patients_with_activity
+from storage.queries import PanelRow, bulk_objects, complex_mdm_patients, consent_history, dated_minutes, panel, patients_with_interactive_contact
 
 REASON_WORDS = {
     "no_consent": "no consent on file",
@@ -78,7 +77,7 @@ def _month_results(session: Session, month: date, policy: Policy, patient_keys: 
         # The history is oldest first, so the last row per program is the consent as of the month's end.
         row.consents = {c.program: c for c in history.get(row.patient_id, [])}
     complex_ids = complex_mdm_patients(session, first, scope)
-    interactive = patients_with_activity(session, first, last, "RPM", INTERACTIVE_ACTIVITIES)
+    interactive = patients_with_interactive_contact(session, first, last, "RPM")
     # Dates matter only when consent starts inside the month or the date of service is the threshold day.
     need_days = ids if policy.date_of_service == "threshold_date" else [
         pid for pid in ids if any(first <= c.effective_date <= last for c in history.get(pid, []))

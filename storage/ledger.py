@@ -76,6 +76,12 @@ class NotAllowed(LedgerError):
     reason = "not_allowed"
 
 
+class KeyReused(LedgerError):
+    """The idempotency key of a stored message came with a different text."""
+
+    reason = "key_reused"
+
+
 @dataclass(frozen=True)
 class EntryDraft:
     """One entry as understood from a message or a form, before it is stored."""
@@ -86,6 +92,7 @@ class EntryDraft:
     activity: str = "other"
     program: str | None = None  # None: the patient's enrolment decides
     note: str | None = None
+    interactive: bool | None = None  # real-time contact with the patient or caregiver (None: not said)
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,7 @@ def entry_snapshot(entry: TimeEntry) -> dict[str, Any]:
         "minutes": entry.minutes,
         "service_date": entry.service_date.isoformat(),
         "activity": entry.activity,
+        "interactive": entry.interactive,
         "program": entry.program,
         "track": entry.track,
         "source": entry.source,
@@ -233,6 +241,7 @@ def _new_entries(
     today: date,
     max_minutes: int,
     source_link: str | None,
+    source_digest: str | None,
 ) -> list[TimeEntry]:
     patients = [check_entry(session, d, today=today, max_minutes=max_minutes) for d in drafts]
     entries = []
@@ -244,6 +253,7 @@ def _new_entries(
             minutes=draft.minutes,
             service_date=draft.service_date,
             activity=draft.activity,
+            interactive=draft.interactive,
             program=draft.program or default_program(patient),
             track=performed_by.track.value,
             note=draft.note,
@@ -251,6 +261,7 @@ def _new_entries(
             source_group=source_group,
             source_key=f"{key_prefix}#{index}",
             source_link=source_link,
+            source_digest=source_digest,
             created_at=utcnow(),
         )
         session.add(entry)
@@ -273,14 +284,18 @@ def log_entries(
     today: date,
     max_minutes: int,
     source_link: str | None = None,
+    source_digest: str | None = None,
 ) -> LogResult:
-    """Store the entries of one message, all or nothing, once per source_group."""
+    """Store the entries of one message, all or nothing, once per source_group.
+
+    source_digest: the message text's digest; the same source_group with another digest raises KeyReused
+    instead of answering with the first message's entries as if they were this one's."""
     require_active_staff(performed_by)
     require_active_staff(logged_by)
     if not drafts:
         raise InvalidValue("There is nothing to log.")
     first_key = f"{source_group}#0"
-    if session.scalars(select(TimeEntry.id).where(TimeEntry.source_key == first_key)).first() is not None:
+    if _seen_source(session, first_key, source_digest):
         return LogResult(_active_group_entries(session, source_group), duplicate=True)
     try:
         entries = _new_entries(
@@ -294,16 +309,28 @@ def log_entries(
             today=today,
             max_minutes=max_minutes,
             source_link=source_link,
+            source_digest=source_digest,
         )
         session.commit()
     except IntegrityError:
         # Another process stored the same source key between our check and our insert.
         session.rollback()
+        _seen_source(session, first_key, source_digest)
         return LogResult(_active_group_entries(session, source_group), duplicate=True)
     except Exception:
         session.rollback()
         raise
     return LogResult(entries, duplicate=False)
+
+
+def _seen_source(session: Session, source_key: str, digest: str | None) -> bool:
+    """Whether an entry with this source key is stored; raises KeyReused when it came from another text."""
+    stored = session.execute(select(TimeEntry.id, TimeEntry.source_digest).where(TimeEntry.source_key == source_key)).first()
+    if stored is None:
+        return False
+    if digest is not None and stored.source_digest is not None and stored.source_digest != digest:
+        raise KeyReused("That idempotency key was already used for a different message; nothing was logged. Use a new key for a new message.")
+    return True
 
 
 def _void(session: Session, entry: TimeEntry, by: Staff, reason: str) -> None:
@@ -367,6 +394,7 @@ def replace_source(
     today: date,
     max_minutes: int,
     source_link: str | None = None,
+    source_digest: str | None = None,
 ) -> tuple[list[TimeEntry], list[TimeEntry], bool]:
     """A message was edited: void its entries and log the new ones, once per revision.
 
@@ -396,6 +424,7 @@ def replace_source(
                 today=today,
                 max_minutes=max_minutes,
                 source_link=source_link,
+                source_digest=source_digest,
             )
             if drafts
             else []

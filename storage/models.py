@@ -111,8 +111,6 @@ ACTIVITIES = (
     "other",
 )
 
-# RPM needs one real-time interactive communication in the month (cms-rules §6.1, 99457).
-INTERACTIVE_ACTIVITIES = frozenset({"patient_outreach", "caregiver_communication"})
 
 
 # Roles, programs and statuses are plain strings (no native ENUM): a new value is a code change, not a type migration.
@@ -202,6 +200,9 @@ class TimeEntry(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     service_date: Mapped[date] = mapped_column(Date)
     activity: Mapped[str] = mapped_column(String(32))
+    # Real-time two-way contact with the patient or a caregiver (a call, a visit): True; a voicemail,
+    # a text, no answer: False; not said: None. RPM's interactive-communication rule reads only True.
+    interactive: Mapped[bool | None] = mapped_column(Boolean)
     program: Mapped[str] = mapped_column(String(8))
     # The performer's track when the work was done: a later role change must not rewrite history.
     track: Mapped[str] = mapped_column(String(20))
@@ -211,6 +212,8 @@ class TimeEntry(Base):
     source_group: Mapped[str] = mapped_column(String(200))
     source_key: Mapped[str] = mapped_column(String(240), unique=True)
     source_link: Mapped[str | None] = mapped_column(String(400))
+    # SHA-256 of the message text the entry came from: the same source key with another text is refused.
+    source_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -283,11 +283,12 @@ def dated_minutes(session: Session, start: date, end: date, patient_ids: Iterabl
     return out
 
 
-def patients_with_activity(session: Session, start: date, end: date, program: str, activities: Iterable[str]) -> set[int]:
-    """Patients with at least one active entry of the program and one of the activities in the dates."""
+def patients_with_interactive_contact(session: Session, start: date, end: date, program: str) -> set[int]:
+    """Patients with at least one active entry of the program in the dates that was real-time contact
+    with the patient or a caregiver (a call or visit, not a voicemail or a text)."""
     query = (
         select(TimeEntry.patient_id)
-        .where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.activity.in_(list(activities)))
+        .where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.interactive.is_(True))
         .distinct()
     )
     return set(session.scalars(query))

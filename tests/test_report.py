@@ -14,10 +14,10 @@ from tests.conftest import TODAY
 NOV = date(2026, 11, 1)
 
 
-def log(s, staff, key, minutes, day, activity="care_plan", program=None, group=None):
+def log(s, staff, key, minutes, day, activity="care_plan", program=None, group=None, interactive=None):
     log_entries(
         s,
-        [EntryDraft(key, minutes, day, activity, program)],
+        [EntryDraft(key, minutes, day, activity, program, interactive=interactive)],
         performed_by=staff,
         logged_by=staff,
         source="cli",
@@ -38,7 +38,7 @@ def test_report_json_csv_and_status(session, roster):
     log(session, roster.clerk, "123", 30, date(2026, 11, 20))  # non-clinical: never counted
     log(session, roster.nurse, "123", 40, date(2026, 10, 30))  # October: not in November
     log(session, roster.nurse, "0456", 45, date(2026, 11, 5))
-    log(session, roster.nurse, "0456", 22, date(2026, 11, 6), activity="patient_outreach", program="RPM")
+    log(session, roster.nurse, "0456", 22, date(2026, 11, 6), activity="patient_outreach", program="RPM", interactive=True)
     log(session, roster.nurse, "789", 15, date(2026, 11, 10))  # before consent: does not count
     log(session, roster.nurse, "789", 10, date(2026, 11, 20))
     log(session, roster.nurse, "900", 95, date(2026, 11, 20), group="900a")
