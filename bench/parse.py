@@ -13,7 +13,8 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "parser_corpus.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+CORPORA = (DATA / "parser_corpus.jsonl", DATA / "parser_corpus_staff.jsonl")
 
 FIRST_PARSE = """
 import time
@@ -29,7 +30,7 @@ print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.3f}")
 
 
 def load() -> list[tuple[str, date]]:
-    rows = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for corpus in CORPORA for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["text"], date.fromisoformat(r["today"])) for r in rows]
 
 

@@ -8,6 +8,7 @@ for the message; it renders the Reply it gets back.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -27,7 +28,6 @@ from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
 from bot.replies import (
     HELP_LINES,
-    HINT,
     SILENT,
     Reply,
     Section,
@@ -35,6 +35,7 @@ from bot.replies import (
     consent_answer,
     gap_line,
     day_words,
+    hint,
     days_left_words,
     either,
     missing_answer,
@@ -50,6 +51,7 @@ from bot.worklist import consent_gaps, needs_time
 from storage.db import Database
 from storage.ledger import (
     EntryDraft,
+    KeyReused,
     LedgerError,
     close_month,
     find_patient,
@@ -113,6 +115,7 @@ class EntryForm:
     date: str  # YYYY-MM-DD
     note: str = ""
     program: str = ""
+    interactive: bool | None = None  # the form's "real-time call or visit" checkbox: True when ticked
 
     def errors(self, today: date, max_minutes: int) -> dict[str, str]:
         errors = {}
@@ -129,8 +132,11 @@ class EntryForm:
         except ValueError:
             errors["date"] = "Pick the day the work was done."
         else:
+            oldest = previous_month(today)
             if day > today:
                 errors["date"] = "That day is in the future; time can only be logged for today or earlier."
+            elif day < oldest:
+                errors["date"] = f"That day is before {oldest:%B %Y}; Slack takes last month and this month. An admin can back-fill with `ccmbot log`."
         if self.program and self.program not in ("CCM", "PCM", "RPM"):
             errors["program"] = "Pick CCM, PCM or RPM, or leave it empty for the patient's program."
         return errors
@@ -143,6 +149,7 @@ class EntryForm:
             self.activity,
             self.program or None,
             self.note.strip() or None,
+            self.interactive,
         )
 
 
@@ -170,7 +177,12 @@ def _too_many(parsed: ParseResult) -> str | None:
 
 
 def _drafts(parsed: ParseResult) -> list[EntryDraft]:
-    return [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program) for e in parsed.entries]
+    return [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program, interactive=e.interactive) for e in parsed.entries]
+
+
+def text_digest(text: str) -> str:
+    """The idempotency digest of a message's text: the same key with another digest is another message."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
 class Assistant:
@@ -207,9 +219,9 @@ class Assistant:
         intent = classify(message.text)
         parsed: ParseResult | None = None
         if intent is None:
-            parsed = parse_message(message.text, today, max_minutes=self.settings.max_minutes_per_entry)
+            parsed = self._parse(message, today)
             if not parsed.is_entry:
-                return say("hint", None, HINT) if message.addressed else SILENT
+                return say("hint", None, hint(parsed.seen)) if message.addressed else SILENT
         elif not message.addressed:
             return SILENT  # questions in a channel are for people unless the bot is mentioned
         with self.db.session() as s:
@@ -224,6 +236,12 @@ class Assistant:
             except LedgerError as exc:
                 s.rollback()
                 return say("error", None, str(exc))
+
+    def _parse(self, message: Message, today: date) -> ParseResult:
+        # Chat and Slack take last month and this month; `ccmbot log` is the admin's back-fill door.
+        return parse_message(
+            message.text, today, max_minutes=self.settings.max_minutes_per_entry, allow_old_dates=message.source == "cli"
+        )
 
     def undo(self, user: str, entry_ids: Sequence[int], today: date | None = None) -> Reply:
         """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
@@ -245,7 +263,7 @@ class Assistant:
         """The message `message.source_id` was edited: its entries become the new text's (void and re-log, audited)."""
         today = self.today_for(message)
         assert message.source_id, "an edit names the message it changes"
-        parsed = parse_message(message.text, today, max_minutes=self.settings.max_minutes_per_entry)
+        parsed = self._parse(message, today)
         with self.db.session() as s:
             staff = find_staff(s, message.user)
             if staff is None or not staff.active:
@@ -253,6 +271,9 @@ class Assistant:
             why = parsed.error.message if parsed.error is not None else _too_many(parsed)
             if why:
                 return say("error", None, f"Your edit was not applied, the entries from before it stand. {why}")
+            _, unknown = self._bare_keys(s, parsed)
+            if unknown:
+                return say("error", None, f"Your edit was not applied, the entries from before it stand. {unknown}")
             drafts = _drafts(parsed)
             try:
                 voided, added, duplicate = replace_source(
@@ -266,6 +287,7 @@ class Assistant:
                     today=today,
                     max_minutes=self.settings.max_minutes_per_entry,
                     source_link=message.link,
+                    source_digest=text_digest(message.text),
                 )
             except LedgerError as exc:
                 s.rollback()
@@ -275,7 +297,7 @@ class Assistant:
             ENTRIES.labels(message.source).inc(len(added))
             if not voided and not added:
                 return SILENT
-            lines = [f"• was: {self._entry_words(e)}" for e in voided] + [f"• now: {self._entry_words(e)}" for e in added]
+            lines = [f"• was: {self._entry_words(e, today)}" for e in voided] + [f"• now: {self._entry_words(e, today)}" for e in added]
             return Reply(
                 "edited",
                 (Section("Updated from your edit:", tuple(lines)), Section(None, tuple(self._progress(s, [*voided, *added], today)))),
@@ -296,7 +318,7 @@ class Assistant:
                 return say("error", None, f"Your message was deleted but its time still counts: {exc}")
             if not voided:
                 return SILENT
-            lines = [f"• {self._entry_words(e)}" for e in voided]
+            lines = [f"• {self._entry_words(e, today)}" for e in voided]
             title = "Your message was deleted, so its time no longer counts:"
             return Reply("undo", (Section(title, tuple(lines)), Section(None, tuple(self._progress(s, voided, today)))))
 
@@ -331,7 +353,7 @@ class Assistant:
             entry = result.entries[0]
             if not result.duplicate:
                 ENTRIES.labels("modal").inc()
-            title = f"Logged {self._entry_words(entry)} ({staff.name})."
+            title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
             return Reply("logged", (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
 
     def home(self, user: str, today: date | None = None) -> Home | Reply:
@@ -417,6 +439,9 @@ class Assistant:
         too_many = _too_many(parsed)
         if too_many:
             return say("error", None, f"Nothing was logged. {too_many}")
+        bare, unknown = self._bare_keys(s, parsed)
+        if unknown:
+            return say("error", None, f"Nothing was logged. {unknown}")
         drafts = _drafts(parsed)
         group = message.source_id or f"{message.source}:{uuid.uuid4().hex}"
         try:
@@ -430,7 +455,14 @@ class Assistant:
                 today=today,
                 max_minutes=self.settings.max_minutes_per_entry,
                 source_link=message.link,
+                source_digest=text_digest(message.text),
             )
+        except KeyReused as exc:
+            if message.source == "slack":
+                # Not the sender's doing (a late retry of a message edited since): nothing to tell them.
+                log.warning("idempotency key reused with another text; nothing logged", extra={"source": message.source})
+                return SILENT
+            return say("error", None, str(exc))
         except LedgerError as exc:
             return say("error", None, f"Nothing was logged. {exc}")
         entries = result.entries
@@ -438,13 +470,16 @@ class Assistant:
             ENTRIES.labels(message.source).inc(len(entries))
         duplicate = result.duplicate and not message.resend
         verb = "Already logged (this message was received before)" if duplicate else "Logged"
-        lines = [self._entry_words(e) for e in entries]
+        lines = [self._entry_words(e, today) for e in entries]
         if len(lines) == 1:
             title = f"{verb} {lines[0]} ({entries[0].performed_by.name})."
             body: list[str] = []
         else:
             title = f"{verb} {len(lines)} entries ({entries[0].performed_by.name}):" if entries else f"{verb}."
             body = [f"• {line}" for line in lines]
+        if bare:
+            read = " and ".join(bare)
+            body.append(f'(I read {read} as the patient{"s" if len(bare) > 1 else ""}; "pt {bare[0]}" makes it certain.)')
         progress = self._progress(s, entries, today)
         return Reply(
             "logged",
@@ -454,9 +489,9 @@ class Assistant:
         )
 
     @staticmethod
-    def _entry_words(entry: TimeEntry) -> str:
+    def _entry_words(entry: TimeEntry, today: date) -> str:
         program = "" if entry.program == "CCM" else f" ({entry.program})"
-        return f"{entry.minutes} min {activity_words(entry.activity)}{program} for patient {entry.patient.key} on {day_words(entry.service_date)}"
+        return f"{entry.minutes} min {activity_words(entry.activity)}{program} for patient {entry.patient.key} on {day_words(entry.service_date, today)}"
 
     def _progress(self, s: Session, entries: Iterable[TimeEntry], today: date) -> list[str]:
         """One line per patient, month and program the entries touched, from the billing engine."""
@@ -471,6 +506,20 @@ class Assistant:
                     lines += [progress_line(items[key], program, today) for program in sorted(touched[month][key])]
         return lines
 
+    @staticmethod
+    def _bare_keys(s: Session, parsed: ParseResult) -> tuple[list[str], str | None]:
+        """The bare numbers read as patients ("called 2031 ..."), once each, and None when every one is an
+        active patient on the roster; otherwise the sentence that asks which patient was meant."""
+        keys = list(dict.fromkeys(e.patient for e in parsed.entries if e.bare_key))
+        for key in keys:
+            patient = find_patient(s, key)
+            if patient is None or not patient.active:
+                return keys, (
+                    f"Which patient was that for? I read the number {key}, but no active patient has that key. "
+                    f'Write "pt" before the patient\'s key, like "pt 123". {EXAMPLE}'
+                )
+        return keys, None
+
     def _undo_last(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         voided = void_last(s, by=staff)
         if not voided:
@@ -478,7 +527,7 @@ class Assistant:
         return self._undone(s, voided, today)
 
     def _undone(self, s: Session, voided: list[TimeEntry], today: date) -> Reply:
-        lines = [self._entry_words(e) for e in voided]
+        lines = [self._entry_words(e, today) for e in voided]
         title = f"Undone: {lines[0]}." if len(lines) == 1 else f"Undone {len(lines)} entries:"
         body = [] if len(lines) == 1 else [f"• {line}" for line in lines]
         return Reply("undo", (Section(title, tuple(body)), Section(None, tuple(self._progress(s, voided, today)))))

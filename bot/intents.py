@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.parsing import clean_key, unwrap
+from bot.parsing import clean_key, has_duration, starts_like_statement, unwrap
 
 # Periods a person asks about their own time in, checked longest first.
 PERIODS = ("last month", "this month", "last week", "this week", "yesterday", "today")
@@ -101,6 +101,8 @@ def classify(text: str) -> Intent | None:
         key = patient_key(status.group("rest") or status.group("rest2") or "")
         if key:
             return Intent("status", {"patient": _as_written(key, text), "focus": _focus(bare)})
+    if not t.endswith("?") and starts_like_statement(t) and has_duration(t):
+        return None  # "did med rec for pt 2021, took 10 min": staff shorthand for an entry
     if t.endswith("?") or re.match(r"^(?:how|is|are|what|what's|whats|where|has|does|did|can)\b", t):
         key = patient_key(bare)
         if key:

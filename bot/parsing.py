@@ -6,16 +6,30 @@ project's own grammar first and cut out of the text, because dateparser's
 search over a whole message reads "15 min" as a clock time and bare numbers as
 years. dateparser only sees a leftover month-name phrase our grammar did not
 recognise.
+
+Why regular expressions and not a grammar library (lark, pyparsing): staff
+messages are not sentences of a grammar. The useful pieces (a duration, a
+patient, a date) sit anywhere among free words, typos and notes, so the reader
+is a set of token finders over the whole line, each cheap and gated by a
+substring test, followed by a small pairing step. A parser generator would
+need a catch-all rule for every free word and costs 10-50x more per message
+(bench/parse holds the parser under 0.3 ms a message).
+
+The rules it follows are in docs/parsing.md: a date it cannot place in the
+past is an error, never today; a range of minutes is an error, never one end.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+from bot.months import previous_month
 
 DEFAULT_MAX_MINUTES = 240
 
@@ -27,9 +41,23 @@ class ParsedEntry:
     date: date
     activity: str
     program: str | None = None
+    # True: the words say real-time two-way contact (a call, a visit); False: a voicemail, a text,
+    # no answer; None: they say neither. RPM's interactive-communication rule reads this.
+    interactive: bool | None = None
+    # The patient is a bare number ("called 2031 re refills 8 min"): the caller must find it on
+    # the roster before logging, and say that it read the number as the patient.
+    bare_key: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"patient": self.patient, "minutes": self.minutes, "date": self.date.isoformat(), "activity": self.activity, "program": self.program}
+        return {
+            "patient": self.patient,
+            "minutes": self.minutes,
+            "date": self.date.isoformat(),
+            "activity": self.activity,
+            "program": self.program,
+            "interactive": self.interactive,
+            "bare_key": self.bare_key,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,6 +70,9 @@ class ParseError:
 class ParseResult:
     entries: tuple[ParsedEntry, ...] = ()
     error: ParseError | None = None
+    # When the message is not an entry: the pieces that were read anyway ("20 minutes",
+    # "patient 123"), so "I didn't understand" can say what it did understand.
+    seen: tuple[str, ...] = ()
 
     @property
     def is_entry(self) -> bool:
@@ -56,6 +87,46 @@ class _Fail(Exception):
 
 
 EXAMPLE = 'Write it like "15 min med review for pt 123" or "pt 456: 1h15m care plan yesterday".'
+
+# --- invisible and look-alike characters ----------------------------------------
+
+# Zero-width characters, joiners, soft hyphens and direction overrides: invisible, never meant.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u2032": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_SCRIPT_WORD = re.compile(r"\w+")
+
+
+def normalize(text: str) -> str:
+    """The text as it reads: invisible characters and combining marks dropped, fullwidth and other
+    compatibility forms folded to plain ones ("１２３" -> "123"), curly quotes made straight.
+
+    Raises _Fail(mixed_script) when a word that holds a digit still has a character that is not
+    plain ASCII ("12З" with a Cyrillic Ze, Arabic-Indic digits), or mixes Latin letters with
+    Cyrillic or Greek ones: such a key or number cannot be read for certain."""
+    if text.isascii():
+        return text
+    text = _INVISIBLE.sub("", text).translate(_QUOTES)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        for match in _SCRIPT_WORD.finditer(text):
+            word = match.group(0)
+            if word.isascii():
+                continue
+            if any(ch.isdigit() for ch in word) or _mixes_latin(word):
+                raise _Fail(
+                    "mixed_script",
+                    f'"{word}" mixes characters from different alphabets, so I can\'t read it for certain. '
+                    "Type the patient and the minutes with plain digits and letters, like \"15 min for pt 123\".",
+                )
+    return text
+
+
+def _mixes_latin(word: str) -> bool:
+    latin = any("a" <= ch.lower() <= "z" for ch in word)
+    return latin and any(ch.isalpha() and not ch.isascii() and unicodedata.name(ch, "").startswith(("CYRILLIC", "GREEK")) for ch in word)
+
 
 # --- numbers ------------------------------------------------------------------
 
@@ -89,23 +160,35 @@ def _number(text: str) -> float:
 
 _NUM = r"(?:-?\d+(?:\.\d+)?|" + _WORD_NUMBER + r")"
 _H = r"(?:hours?|hrs?|h)"
-_M = r"(?:minutes?|mins?|m)"
+# Minutes as typed in a hurry: min, mins, mn, mni, mintues, minuets, minuts.
+_M = r"(?:minutes?|mins?|mn|mni|mnis|mintues?|minuets?|minuts?|minites?|m)"
+_UNIT_AHEAD = rf"\s*-?\s*(?:{_H}|{_M})\b"
+# "15-20 min", "15 to 20 minutes", "10 or 15 min": a range is never read as one of its ends.
+_RANGE = re.compile(
+    rf"(?<![\w./])(?:\d+\s*-\s*\d+|(?:\d+|{_WORD_NUMBER})\s+(?:to|or)\s+(?:\d+|{_WORD_NUMBER}))\s*-?\s*(?:{_H}|{_M})\b"
+)
 _DURATION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b"), "90"),
     (re.compile(r"\b(?:one|1)\s+and\s+a\s+half\s+hours?\b"), "90"),
     (re.compile(r"\b(?:half\s+an\s+hour|a\s+half[\s-]hour|half[\s-]hour)\b"), "30"),
     (re.compile(r"\b(?:a\s+quarter\s+(?:of\s+an\s+)?hour|quarter[\s-]hour)\b"), "15"),
     (re.compile(r"\b(?:three\s+quarters\s+of\s+an\s+hour)\b"), "45"),
-    (re.compile(rf"(?<![\w.])(?P<h>{_NUM})\s*{_H}\.?,?\s*(?:and\s+)?(?P<m>{_NUM})\s*{_M}\b\.?"), "hm"),
+    (re.compile(rf"(?<![\w.])(?P<h>{_NUM}|an?)\s*{_H}\.?,?\s*(?:and\s+)?(?P<m>{_NUM})\s*{_M}\b\.?"), "hm"),
+    # "1h15", "1 hr 15", "an hour 15": the minutes after the hours need no unit.
+    (re.compile(rf"(?<![\w.])(?P<h>\d+|{_WORD_NUMBER}|an?)\s*{_H}\.?,?\s*(?:and\s+)?(?P<m>[1-5]?\d)(?![\d/:.'\w-])"), "hm"),
     (re.compile(rf"(?<![\w.])(?P<h>{_NUM}|an?)\s*{_H}\b\.?"), "h"),
-    (re.compile(rf"(?<![\w.])(?P<m>{_NUM})\s*{_M}\b\.?"), "m"),
+    (re.compile(rf"(?<![\w.])(?P<m>{_NUM})\s*-?\s*{_M}\b\.?"), "m"),
+    # 20' (a prime or apostrophe after the number), as on a paper log; not "123's".
+    (re.compile(r"(?<![\w.])(?P<m>\d{1,3})'(?![\w'])"), "m"),
+    # "spent 20 on the phone": a bare number right after spent/took is minutes.
+    (re.compile(r"\b(?:spent|spend|took|takes)\s+(?:about\s+|around\s+|approx\.?\s+|~\s*)?(?P<m>\d{1,3})\b(?![/:.'-]?\d|'s|\s*%)"), "m"),
 ]
 _CLOCK = re.compile(r"(?<![\w/])(\d{1,2}):(\d{2})(?!\s*(?:am|pm|a\.m|p\.m))\b")
 
 
 @dataclass
 class _Token:
-    kind: str  # duration | patient | date | clock
+    kind: str  # duration | patient | patients | date | clock | bare
     start: int
     end: int
     value: Any
@@ -122,17 +205,38 @@ def _duration_value(match: re.Match[str], form: str) -> float:
 
 
 def _taken(spans: list[_Token], start: int, end: int) -> bool:
-    return any(t.start < end and start < t.end for t in spans)
+    for t in spans:
+        if t.start < end and start < t.end:
+            return True
+    return False
 
 
-# Cheap substring checks that rule a pattern out before its regex runs (most messages use "min").
-_DURATION_GATES = ("hour", "half", "half", "quarter", "quarter", "", "", "")
+# Cheap substring checks that rule a pattern out before its regex runs: any one of them must be in the text.
+# A gate is a substring, or a compiled pattern searched once per line.
+_HOUR_GATE = re.compile(r"\dh|h(?:ou)?rs?\b|\bh\b|hour")
+_DURATION_GATES: tuple[str | re.Pattern[str], ...] = (
+    "hour", "half", "half", "quarter", "quarter", _HOUR_GATE, _HOUR_GATE, _HOUR_GATE, "m", "'", re.compile(r"spen|took|takes"),
+)
+_RANGE_GATE = re.compile(r"\d\s*-\s*\d|(?:\d|teen|ty|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:to|or)\s")
 
 
 def _find_durations(text: str, tokens: list[_Token]) -> None:
+    for match in _RANGE.finditer(text) if _RANGE_GATE.search(text) else ():
+        if not _taken(tokens, match.start(), match.end()):
+            raise _Fail(
+                "ambiguous_minutes",
+                f'"{match.group(0)}" is a range; I log the minutes the work took, not an estimate. Write one number, like "15 min".',
+            )
+    opened: dict[re.Pattern[str], bool] = {}
     for (pattern, form), gate in zip(_DURATION_PATTERNS, _DURATION_GATES):
-        if gate not in text:
-            continue
+        if isinstance(gate, str):
+            if gate not in text:
+                continue
+        else:
+            if gate not in opened:
+                opened[gate] = gate.search(text) is not None
+            if not opened[gate]:
+                continue
         for match in pattern.finditer(text):
             if _taken(tokens, match.start(), match.end()):
                 continue
@@ -142,23 +246,34 @@ def _find_durations(text: str, tokens: list[_Token]) -> None:
 # --- patients -----------------------------------------------------------------
 
 _KEY = r"[A-Za-z]*\d[\w-]*"
-_POSSESSIVE = re.compile(r"['’]s$", re.I)
+_POSSESSIVE = re.compile(r"'s$", re.I)
+# "patient" as typed in a hurry: pateint, paitent, patinet, pateint.
+_PATIENT_WORD = r"(?:patient|pateint|paitent|patinet|patent|pt)"
 _PATIENT_PATTERNS = [
     # "pts 1 and 2", "patients 1, 2 and 3"
-    re.compile(rf"\b(?:pts|patients)\.?\s*#?\s*(?P<list>{_KEY}(?:\s*(?:,|and|&)\s*#?\s*{_KEY})+)", re.I),
-    re.compile(rf"\b(?:patient|pt)\.?\s*(?:id|no\.?|number)?\s*[:#]?\s*#?\s*(?P<key>{_KEY})(?:['’]s)?", re.I),
-    re.compile(r"\bmrn\s*[:#]?\s*#?\s*(?P<key>\w*\d[\w-]*)(?:['’]s)?", re.I),
-    re.compile(rf"(?<![\w#])#(?P<key>{_KEY})(?:['’]s)?"),
+    re.compile(rf"\b(?:pts|patients|pateints)\.?\s*#?\s*(?P<list>{_KEY}(?:\s*(?:,|and|&|\+)\s*#?\s*{_KEY}(?![\w-])(?!{_UNIT_AHEAD}))+)", re.I),
+    re.compile(rf"\b{_PATIENT_WORD}\.?\s*(?:id|no\.?|number)?\s*[:#]?\s*#?\s*(?P<key>{_KEY})(?:'s)?", re.I),
+    re.compile(r"\bmrn\s*[:#]?\s*#?\s*(?P<key>\w*\d[\w-]*)(?:'s)?", re.I),
+    re.compile(rf"(?<![\w#])#(?P<key>{_KEY})(?:'s)?"),
 ]
+_UNIT_AFTER_KEY = re.compile(rf"{_UNIT_AHEAD}|'(?![\w'])")
+# A number standing alone ("called 2031 re refills"), possibly possessive ("123's daughter").
+_BARE_NUMBER = re.compile(r"(?<![\w./:#$-])(?P<key>\d{2,12})(?:'s)?(?![\w/:%]|\.\d|-\d)")
 
 
 def clean_key(key: str) -> str:
     """A patient key as the roster holds it: as typed (leading zeros, letter case), minus a possessive."""
-    return _POSSESSIVE.sub("", key).rstrip("-")
+    return _POSSESSIVE.sub("", key.replace("’", "'")).rstrip("-")
+
+
+_PATIENT_GATES: tuple[str | re.Pattern[str], ...] = (re.compile("pts|patients|pateints"), re.compile("pt|pat|pai"), "mrn", "#")
 
 
 def _find_patients(original: str, tokens: list[_Token]) -> None:
-    for pattern in _PATIENT_PATTERNS:
+    lowered = original.lower()
+    for pattern, gate in zip(_PATIENT_PATTERNS, _PATIENT_GATES):
+        if (gate not in lowered) if isinstance(gate, str) else gate.search(lowered) is None:
+            continue
         for match in pattern.finditer(original):
             if _taken(tokens, match.start(), match.end()):
                 continue
@@ -168,11 +283,18 @@ def _find_patients(original: str, tokens: list[_Token]) -> None:
             else:
                 key = clean_key(match.group("key"))
                 # "pt 15 min" is not patient 15: a unit right after the number makes it a duration.
-                tail = original[match.end() : match.end() + 8].lower()
-                if re.match(r"\s*(?:min|mins|minutes?|m\b|h\b|hrs?|hours?)", tail) and key.isdigit():
+                tail = original[match.end() : match.end() + 10].lower()
+                if key.isdigit() and _UNIT_AFTER_KEY.match(tail):
                     continue
                 tokens.append(_Token("patient", match.start(), match.end(), key))
 
+
+def _find_bare_numbers(original: str, tokens: list[_Token]) -> list[_Token]:
+    found = []
+    for match in _BARE_NUMBER.finditer(original):
+        if not _taken(tokens, match.start(), match.end()):
+            found.append(_Token("bare", match.start(), match.end(), clean_key(match.group("key"))))
+    return found
 
 # --- dates --------------------------------------------------------------------
 
@@ -196,51 +318,97 @@ _ORDINAL_RE = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 _DAY_RE = rf"(?P<day>\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL_RE})"
 _YEAR_RE = r"(?:,?\s*(?P<year>\d{4}))?"
 _WEEKDAY_RE = r"(?:" + "|".join(sorted(list(_WEEKDAYS) + list(_WEEKDAY_ALIASES), key=len, reverse=True)) + r")"
+_DATE_HELP = 'Say "today", "yesterday", a weekday like "Monday", or a date like 11/3.'
+
+# Phrases that name a time but not one day in the past: they are errors, never today.
+_FUTURE = "future"
+_VAGUE = "vague"
 
 # (pattern, form, gate): the gate is a substring, or "month"/"weekday" for a word check done once per line.
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b"), "before_yesterday", "yesterday"),
-    (re.compile(r"\byesterday\b|\byday\b"), "yesterday", "y"),
-    (re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|evening)\b|\btonight\b"), "today", "t"),
+    (re.compile(r"\byesterday\b|\byday\b|\byest\b|\blast\s+night\b"), "yesterday", "yest|yday|night"),
+    (re.compile(r"\btomorrow\b|\btomorow\b|\btmrw?\b|\btmw\b|\bday\s+after\s+tomorrow\b|\bin\s+(?:\d+|a|an|" + _WORD_NUMBER + r")\s+(?:days?|weeks?|months?)\b"
+                r"|\bnext\s+(?:week|month|year|" + _WEEKDAY_RE + r")\b|\bthis\s+coming\s+\w+|\bupcoming\b"), _FUTURE, "span"),
+    (re.compile(r"\b(?:(?:last|past|this\s+past|previous|prior|earlier\s+this|earlier\s+last|during\s+the|over\s+the|this)\s+(?:week|month|weekend)|"
+                r"(?:a|one|two|three|few|couple(?:\s+of)?|\d+)\s+(?:weeks?|months?)\s+ago|"
+                r"(?:a\s+)?(?:few|couple(?:\s+of)?)\s+days\s+ago|the\s+other\s+day|recently|earlier\s+this\s+(?:week|month)|(?:last|this)\s+weekend)\b"), _VAGUE, "span"),
+    (re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|evening)\b|\btonight\b|\btdy\b"), "today", "today|this|tonight|tdy"),
     (re.compile(rf"\b(?P<n>\d+|{_WORD_NUMBER}|a)\s+days?\s+ago\b"), "days_ago", "ago"),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), "iso", "-"),
-    (re.compile(r"(?<![\d/:.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])"), "numeric", "/"),
-    (re.compile(rf"\b(?P<month>{_MONTH_RE})\.?\s+(?:the\s+)?{_DAY_RE}\b{_YEAR_RE}"), "month_day", "month"),
-    (re.compile(rf"\b(?:the\s+)?{_DAY_RE}\s+(?:of\s+)?(?P<month>{_MONTH_RE})\b\.?{_YEAR_RE}"), "day_month", "month"),
-    (re.compile(rf"\b(?:(?P<rel>last|this|past)\s+)?(?P<wd>{_WEEKDAY_RE})\b\.?"), "weekday", "weekday"),
+    (re.compile(r"(?<![\w/:.-])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\w/]|\.\d)"), "numeric", "/"),
+    # 11-25 and 11.25 read like 11/25, but only as a real month and day and never before a unit ("1.5 h").
+    (re.compile(rf"(?<![\w/:.$-])(?P<m>\d{{1,2}})(?P<sep>[.-])(?P<d>\d{{1,2}})(?:(?P=sep)(?P<y>\d{{2}}|\d{{4}}))?(?![\w/]|[.-]\d)(?!{_UNIT_AHEAD})"), "loose", "loose"),
+    # "Nov 15" but not "25 Nov 15 min", where 15 is the minutes.
+    (re.compile(rf"\b(?P<month>{_MONTH_RE})(?:\.?\s+|[-/.])(?:the\s+)?{_DAY_RE}\b(?!{_UNIT_AHEAD}){_YEAR_RE}"), "month_day", "month"),
+    (re.compile(rf"\b(?:the\s+)?{_DAY_RE}(?:\s+(?:of\s+)?|[-/.])(?P<month>{_MONTH_RE})\b\.?{_YEAR_RE}"), "day_month", "month"),
+    (re.compile(rf"\b(?:(?P<rel>last|this|past|on)\s+)?(?P<wd>{_WEEKDAY_RE})\b\.?"), "weekday", "weekday"),
     (re.compile(r"\b(?:on\s+)?the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b"), "this_month", "the "),
 ]
 _MONTH_WORD = re.compile(rf"\b{_MONTH_RE}\b")
 _WEEKDAY_WORD = re.compile(rf"\b{_WEEKDAY_RE}\b")
+# The gates of the future and vague phrases: one cheap test for both.
+_SPAN_GATE = re.compile(r"\b(?:tom|tmr|tmw|in\s+(?:\d|a\b|an\b|[a-z]+\s+days?)|next|coming|upcoming|week|month|weekend|ago|other|recently)")
+# "sat", "sun" and "wed" are weekdays except where they are plain words: "o2 sat", "sat with", "sat 92".
+_PLAIN_BEFORE = re.compile(r"\b(?:o2|ox|oxygen|spo2|pulse|pulseox|pox)\s*$")
+_PLAIN_AFTER = re.compile(r"\s*(?:\d|%|with\b|w/|down\b|in\b|up\b|through\b|at\b)")
 
 
-def _resolve_year_less(month: int, day: int, today: date) -> date:
-    """A date without a year is the most recent such date that is not after today."""
-    for year in (today.year, today.year - 1, today.year - 2, today.year - 3, today.year - 4):
+def _plain_word(match: re.Match[str], text: str) -> bool:
+    if match.group("wd") not in ("sat", "sun", "wed") or match.group("rel") in ("last", "past", "this"):
+        return False
+    return bool(_PLAIN_BEFORE.search(text, 0, match.start()) or _PLAIN_AFTER.match(text, match.end()))
+
+
+# Gates searched once per line (a plain name in _DATE_PATTERNS is a substring test instead).
+_DATE_GATES = {
+    "weekday": _WEEKDAY_WORD,
+    "span": _SPAN_GATE,
+    "loose": re.compile(r"\d[.-]\d"),
+    "yest|yday|night": re.compile("yest|yday|night"),
+    "today|this|tonight|tdy": re.compile("today|this|tonight|tdy"),
+}
+
+
+def _future(said: str, when: date | None = None) -> _Fail:
+    what = f'"{said}" is {when:%a %b} {when.day}, {when.year}, in the future' if when else f'"{said}" is in the future'
+    return _Fail("future_date", f"{what}; time can only be logged for today or earlier, once the work is done. {_DATE_HELP}")
+
+
+def _nearer_year(month: int, day: int, today: date) -> date:
+    """A date without a year: the nearer of this year's and last year's (one that does not exist is skipped)."""
+    candidates = []
+    for year in (today.year, today.year - 1):
         try:
-            candidate = date(year, month, day)
+            candidates.append(date(year, month, day))
         except ValueError:
-            continue  # 29 February in a common year: look further back
-        if candidate <= today:
-            return candidate
-    raise _Fail("invalid_date", f"{month}/{day} is not a date.")
+            continue  # 29 February in a common year
+    if not candidates:
+        raise _Fail("invalid_date", f"{month}/{day} is not a date. {_DATE_HELP}")
+    return min(candidates, key=lambda d: (abs((d - today).days), d > today))
 
 
-def _make_date(year: int | None, month: int, day: int, today: date, said: str) -> date:
+def _make_date(year: int | None, month: int, day: int, today: date, said: str, future_ok: bool = False) -> date:
     if not 1 <= month <= 12:
-        raise _Fail("invalid_date", f'"{said}" is not a date I can read. Write dates like 11/3, Nov 3 or 2026-11-03.')
+        # 25/11 is not the 25th of November here: dates are read month first, as US practices write them.
+        first = " (dates are month first)" if 1 <= day <= 12 else ""
+        raise _Fail("invalid_date", f'"{said}" is not a date I can read{first}. Write dates like 11/3, Nov 3 or 2026-11-03.')
     if year is None:
         try:
             date(2000, month, day)  # 2000 was a leap year: any real month/day fits
         except ValueError:
             raise _Fail("invalid_date", f'"{said}" is not a date. Write dates like 11/3, Nov 3 or 2026-11-03.') from None
-        return _resolve_year_less(month, day, today)
-    if year < 100:
-        year += 2000
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _Fail("invalid_date", f'"{said}" is not a date. Write dates like 11/3, Nov 3 or 2026-11-03.') from None
+        found = _nearer_year(month, day, today)
+    else:
+        if year < 100:
+            year += 2000
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            raise _Fail("invalid_date", f'"{said}" is not a date. Write dates like 11/3, Nov 3 or 2026-11-03.') from None
+    if found > today and not future_ok:
+        raise _future(said, None if year else found)
+    return found
 
 
 def _day_number(text: str) -> int:
@@ -250,8 +418,36 @@ def _day_number(text: str) -> int:
     return next(n for pattern, n in _ORDINALS.items() if re.fullmatch(pattern, text))
 
 
-def _date_value(match: re.Match[str], form: str, today: date) -> date:
+def _day_of_month(day: int, today: date, said: str) -> date:
+    """ "On the 2nd": this month's when not after today; last month's early in a month; else ask."""
+    if not 1 <= day <= 31:
+        raise _Fail("invalid_date", f'"{said}" is not a day of a month. {_DATE_HELP}')
+    if day <= today.day:
+        return today.replace(day=day)
+    if today.day <= 7:
+        previous = previous_month(today)
+        try:
+            return previous.replace(day=day)
+        except ValueError:
+            raise _Fail("invalid_date", f'{previous:%B} has no "{said}". {_DATE_HELP}') from None
+    raise _Fail(
+        "ambiguous_date",
+        f'Which month do you mean by "{said}"? The {_ordinal(day)} of {today:%B} has not come yet. '
+        f'Say the month too, like "{previous_month(today):%b} {day}".',
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _date_value(match: re.Match[str], form: str, today: date, future_ok: bool) -> date | _Fail | None:
     said = match.group(0).strip()
+    if form == _FUTURE:
+        return _future(said)
+    if form == _VAGUE:
+        return _Fail("ambiguous_date", f'"{said}" is not one day; which day was the work done? {_DATE_HELP}')
     if form == "today":
         return today
     if form == "yesterday":
@@ -261,23 +457,33 @@ def _date_value(match: re.Match[str], form: str, today: date) -> date:
     if form == "days_ago":
         return today - timedelta(days=int(_number(match.group("n"))))
     if form == "iso":
-        return _make_date(int(match.group("y")), int(match.group("m")), int(match.group("d")), today, said)
+        return _make_date(int(match.group("y")), int(match.group("m")), int(match.group("d")), today, said, future_ok)
     if form == "numeric":
         year = int(match.group("y")) if match.group("y") else None
-        return _make_date(year, int(match.group("m")), int(match.group("d")), today, said)
+        return _make_date(year, int(match.group("m")), int(match.group("d")), today, said, future_ok)
+    if form == "loose":
+        month, day = int(match.group("m")), int(match.group("d"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return None  # "15-20", "2.45": not a date at all
+        year = int(match.group("y")) if match.group("y") else None
+        return _make_date(year, month, day, today, said, future_ok)
     if form in ("month_day", "day_month"):
         year = int(match.group("year")) if match.group("year") else None
-        return _make_date(year, _MONTHS[match.group("month")], _day_number(match.group("day")), today, said)
+        return _make_date(year, _MONTHS[match.group("month")], _day_number(match.group("day")), today, said, future_ok)
     if form == "weekday":
         name = match.group("wd")
         weekday = _WEEKDAYS.get(name, _WEEKDAY_ALIASES.get(name, 0))
-        # The most recent such day that is not in the future; today's own weekday means today.
+        rel = match.group("rel")
+        if rel in ("last", "past"):
+            # "last Friday" said on a Friday is a week ago: the most recent one strictly before today.
+            return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+        if rel == "this":
+            day = today - timedelta(days=today.weekday() - weekday)
+            return _future(said) if day > today else day
+        # "Friday" or "on Friday": the most recent one not after today (today's own weekday is today).
         return today - timedelta(days=(today.weekday() - weekday) % 7)
     if form == "this_month":
-        try:
-            return today.replace(day=int(match.group("day")))
-        except ValueError:
-            raise _Fail("invalid_date", f'{today:%B} has no "{said}".') from None
+        return _day_of_month(int(match.group("day")), today, said)
     raise AssertionError(form)
 
 
@@ -302,18 +508,29 @@ _LEFTOVER_MONTH = re.compile(
 _AMBIGUOUS_MONTH_WORDS = {"may", "mar", "jun", "jan", "aug", "sat", "sun", "wed"}
 
 
-def _find_dates(text: str, tokens: list[_Token], today: date) -> None:
+def _find_dates(text: str, tokens: list[_Token], today: date, future_ok: bool = False) -> None:
+    """Date tokens; a phrase that names no single past day becomes a token holding its error.
+
+    future_ok: a written date after today is kept as a date for the caller to judge (a consent's
+    date); "tomorrow" and its kind stay errors."""
     has_month = _MONTH_WORD.search(text) is not None
-    gates = {"month": has_month, "weekday": _WEEKDAY_WORD.search(text) is not None}
+    opened: dict[str, bool] = {"month": has_month}
     for pattern, form, gate in _DATE_PATTERNS:
-        if not gates.get(gate, gate in text):
+        if gate not in opened:
+            opened[gate] = _DATE_GATES[gate].search(text) is not None if gate in _DATE_GATES else gate in text
+        if not opened[gate]:
             continue
         for match in pattern.finditer(text):
             if _taken(tokens, match.start(), match.end()):
                 continue
-            if form == "weekday" and match.group("wd") in ("sat", "sun", "wed") and not match.group("rel"):
-                continue  # too often a plain word; full names and "last sat" still count
-            tokens.append(_Token("date", match.start(), match.end(), _date_value(match, form, today)))
+            if form == "weekday" and _plain_word(match, text):
+                continue  # "o2 sat 92%", "sat with pt 5": a plain word, not Saturday
+            try:
+                value = _date_value(match, form, today, future_ok)
+            except _Fail as failure:
+                value = failure
+            if value is not None:
+                tokens.append(_Token("date", match.start(), match.end(), value))
     if not has_month:
         return
     # A month name our grammar did not read ("3-nov"): hand just that phrase to dateparser.
@@ -326,10 +543,15 @@ def _find_dates(text: str, tokens: list[_Token], today: date) -> None:
         data = _dateparser_for(today).get_date_data(match.group(0))
         if data and data.date_obj is not None:
             found = data.date_obj.date()
-            if not re.search(r"\d{4}", match.group(0)):
-                found = _resolve_year_less(found.month, found.day, today)
-            tokens.append(_Token("date", match.start(), match.end(), found))
-
+            try:
+                if not re.search(r"\d{4}", match.group(0)):
+                    found = _make_date(None, found.month, found.day, today, match.group(0).strip(), future_ok)
+                elif found > today and not future_ok:
+                    raise _future(match.group(0).strip())
+                value: date | _Fail = found
+            except _Fail as failure:
+                value = failure
+            tokens.append(_Token("date", match.start(), match.end(), value))
 
 # --- activities and programs ----------------------------------------------------
 
@@ -337,7 +559,7 @@ _ACTIVITY_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "transition_of_care",
         re.compile(
-            r"\b(?:post[\s-]?discharge|discharge[ds]?|discharged|ed\s+f/?u|ed\s+follow[\s-]?up|er\s+(?:f/?u|follow[\s-]?up|visit)|"
+            r"\b(?:post[\s-]?discharge|discharge[ds]?|discharged|ed\s+(?:f/?u|follow[\s-]?up|visit)|er\s+(?:f/?u|follow[\s-]?up|visit)|"
             r"hospital\s+(?:f/?u|follow[\s-]?up|stay|visit)|readmission|admission|admitted|snf|rehab\s+discharge|toc|tcm|transition(?:s)?\s+of\s+care|post[\s-]hospital)\b"
         ),
     ),
@@ -410,7 +632,7 @@ ACTIVITY_WORDS = {
 }
 
 _PROGRAM = re.compile(r"\b(ccm|pcm|rpm)\b")
-_LOG_VERBS = re.compile(r"\b(?:spent|logged|log|logging|did|worked|minutes?\s+(?:on|with|for))\b")
+_LOG_VERBS = re.compile(r"\b(?:spent|logged|log|logging|did|done|worked|took|min(?:ute)?s?\s+(?:on|with|for|re)|for\s+\d+\s+min)\b")
 
 
 def classify_activity(text: str) -> str | None:
@@ -421,6 +643,42 @@ def classify_activity(text: str) -> str | None:
     return None
 
 
+# --- real-time contact ----------------------------------------------------------
+
+# Words that say no two-way contact happened: they win over "called" ("called, left VM").
+_NOT_INTERACTIVE = re.compile(
+    r"\b(?:voice\s*mail|vm|lvm|lmom|left\s+(?:a\s+)?(?:voice\s*mail|message|msg|vm)|no\s+answer|didn'?t\s+answer|did\s+not\s+answer|"
+    r"no\s+(?:response|reply|pick\s*up)|unable\s+to\s+reach|could\s*n'?o?t\s+reach|not\s+reached|unreachable|"
+    r"text(?:ed|ing)?|sms|mail(?:ed)?|letter)\b"
+)
+_INTERACTIVE = re.compile(
+    r"\b(?:call(?:ed|ing|s)?|phone(?:d)?|telephone|spoke|spoken|speak|talk(?:ed|ing)?|video|zoom|telehealth|tele-?visit|"
+    r"in[\s-]person|face[\s-]to[\s-]face|f2f|home\s+visit|visit(?:ed)?|met\s+with)\b"
+)
+# Contact with someone who is not the patient or a caregiver ("called pharmacy") is not the patient's call.
+_THIRD_PARTY = re.compile(
+    r"\s*(?:(?:with|w/|to|the|a|an|his|her|their|pt'?s|patient'?s)\s+)*(?:pharmacy|pharmacist|cardiology|cardiologist|nephrology|endo\w*|pulm\w*|"
+    r"specialist|insurance|insurer|payer|office|clinic|lab|hospital|home\s+health|hh|dme|vendor|provider|dr\.?|doctor|pcp|md|"
+    r"social\s+worker|agency|hospice|er|ed|snf|rehab)\b"
+)
+
+
+# "ER visit", "office visit" at another place: not contact with our care team.
+_PLACE_BEFORE = re.compile(r"\b(?:er|ed|hospital|office)\s+$")
+
+
+def interactive_contact(text: str) -> bool | None:
+    """True when the words say real-time two-way contact with the patient or a caregiver; False when
+    they say the contact did not happen live (voicemail, no answer, a text, a letter); None otherwise."""
+    lowered = text.lower()
+    if _NOT_INTERACTIVE.search(lowered):
+        return False
+    for match in _INTERACTIVE.finditer(lowered):
+        if not _THIRD_PARTY.match(lowered, match.end()) and not _PLACE_BEFORE.search(lowered, 0, match.start()):
+            return True
+    return None
+
+
 # --- wrapping, questions, splitting --------------------------------------------
 
 _MENTION = re.compile(r"<[@#!][^>]*>")
@@ -428,14 +686,18 @@ _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]")
 _LEADING = re.compile(
     r"^\s*(?:(?:hey|hi|hello|ok|okay|yo)\s+(?:bot|ccmbot|ccm\s*bot)\b[\s,:!-]*|(?:please|pls|plz)\b[\s,:]*|"
-    r"(?:i\s+)?(?:just\s+)?(?:spent|logged|logging|log|add|record)\b[\s,:]*|(?:ccmbot|bot)\b[\s,:]+)+",
+    r"(?:i\s+)?(?:just\s+)?(?:logged|logging|log|add|record)\b[\s,:]*|(?:ccmbot|bot)\b[\s,:]+)+",
     re.I,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·‣◦]|\d+[.)])\s+")
 _QUESTION_START = re.compile(
-    r"^\s*(?:who|what|what's|whats|when|where|why|how|is|are|does|do|did|can|could|should|would|will|which|any(?:one|body))\b", re.I
+    r"^\s*(?:who|what|what's|whats|when|where|why|how|is|are|does|do|can|could|should|would|will|which|any(?:one|body))\b", re.I
 )
-_SEPARATORS = re.compile(r"\s*(?:,|\band\s+then\b|\bthen\b|\balso\b|\bplus\b|&|\band\b)\s*")
+# "did med rec for pt 2021, took 10 min" is a statement in staff shorthand: an entry when it carries
+# minutes and a patient and does not end with "?".
+_STATEMENT_START = re.compile(r"^\s*(?:did|had|was|were)\b", re.I)
+# Starts with a character class or a space, not an optional space: tried at every position, it must fail fast.
+_SEPARATORS = re.compile(r"[,&+]\s*|\s+(?:and\s+then|then|also|plus|and)\b\s*")
 
 
 def unwrap(text: str) -> str:
@@ -451,12 +713,21 @@ def _is_question(text: str) -> bool:
     return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
 
 
+def starts_like_statement(text: str) -> bool:
+    """Starts with did/had/was/were: a question only when it carries no duration or ends with "?"."""
+    return bool(_STATEMENT_START.match(text))
+
+
+_LINE_BREAK = re.compile(r"[\n;]+")
+_TRAILING = re.compile(r"[\s.!]+$")
+
+
 def _lines(text: str) -> list[str]:
     out = []
-    for raw in re.split(r"[\n;]+", text):
+    for raw in _LINE_BREAK.split(text):
         line = _BULLET.sub("", raw)
         line = _LEADING.sub("", line)
-        line = re.sub(r"[\s.!]+$", "", line.strip())
+        line = _TRAILING.sub("", line.strip())
         if line:
             out.append(line)
     return out
@@ -469,9 +740,9 @@ def _lines(text: str) -> list[str]:
 class _Clause:
     durations: list[float] = field(default_factory=list)
     patients: list[str] = field(default_factory=list)
-    dates: list[date] = field(default_factory=list)
+    dates: list[date | _Fail] = field(default_factory=list)
     text: str = ""
-    each: bool = False
+    bare: bool = False
 
 
 def _tokenize(line: str, today: date) -> tuple[list[_Token], str]:
@@ -501,8 +772,9 @@ def _clauses(line: str, tokens: list[_Token], lowered: str) -> list[_Clause]:
             if start <= t.start < end:
                 if t.kind == "duration":
                     clause.durations.append(t.value)
-                elif t.kind == "patient":
+                elif t.kind in ("patient", "bare"):
                     clause.patients.append(t.value)
+                    clause.bare = clause.bare or t.kind == "bare"
                 elif t.kind == "patients":
                     clause.patients.extend(t.value)
                 elif t.kind == "date":
@@ -538,12 +810,15 @@ class _Draft:
     clause: _Clause
 
 
+_EACH = re.compile(r"\beach\b|\bapiece\b|\bper\s+(?:patient|pt)\b|\bea\b")
+
+
 def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
     """Pair durations with patients across the clauses of one line."""
     drafts: list[_Draft] = []
     every_patient = [p for c in clauses for p in c.patients]
     every_duration = [d for c in clauses for d in c.durations]
-    each = bool(re.search(r"\beach\b|\bapiece\b|\bper\s+(?:patient|pt)\b", line_text))
+    each = bool(_EACH.search(line_text))
     if len(every_duration) == 1 and len(every_patient) > 1:
         if not each:
             keys = ", ".join(every_patient)
@@ -589,10 +864,20 @@ def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
     return drafts
 
 
-def _parse_line(line: str, today: date, max_minutes: int, log_verb: bool) -> tuple[list[tuple[_Draft, str]], list[date], bool]:
-    """Returns (drafts with their activity, dates said on the line, whether the line looked like a log).
+@dataclass
+class _Line:
+    drafts: list[tuple[_Draft, str]]
+    dates: list[date | _Fail]
+    text: str
+    bare: bool = False
+    activity: str | None = None
 
-    log_verb: the message said "logged", "spent" and the like, which the line itself no longer shows.
+
+def _parse_line(line: str, today: date, max_minutes: int, message: str, seen: list[_Token]) -> _Line:
+    """One line's drafts with their activity, the dates said on it, and whether its patients were bare numbers.
+
+    message: the whole message, lower-cased: "logged", "spent" and the like there count for every line.
+    seen: collects the durations and patients read, for "I didn't understand" when nothing is an entry.
     """
     tokens, lowered = _tokenize(line, today)
     durations = [t for t in tokens if t.kind == "duration"]
@@ -600,24 +885,40 @@ def _parse_line(line: str, today: date, max_minutes: int, log_verb: bool) -> tup
     clocks = [t for t in tokens if t.kind == "clock"]
     line_dates = [t.value for t in tokens if t.kind == "date"]
     line_activity = classify_activity(_strip_tokens(lowered, tokens))
-    activity_seen = line_activity is not None or log_verb or bool(_LOG_VERBS.search(lowered))
-    if clocks and patients and not durations:
+    activity_seen = line_activity is not None or bool(_LOG_VERBS.search(lowered) or (message != lowered and _LOG_VERBS.search(message)))
+    nothing = _Line([], line_dates, lowered, activity=line_activity)
+    bare: list[_Token] = []
+    if not patients and (durations or clocks) and activity_seen:
+        bare = _find_bare_numbers(line, tokens)
+    seen += durations + patients
+    if clocks and (patients or bare) and not durations:
         raise _Fail("ambiguous_minutes", f'"{clocks[0].value}" could mean hours or minutes. Write "1h30m" or "90 min".')
     if not durations:
         if patients and activity_seen:
             raise _Fail("missing_minutes", f"How many minutes was that? Add the time, like \"15 min\" or \"1h15m\". {EXAMPLE}")
-        return [], line_dates, False
-    if not patients:
+        return nothing
+    if not patients and not bare:
         if activity_seen:
             raise _Fail("missing_patient", f"Which patient was that for? Add the patient, like \"pt 123\". {EXAMPLE}")
-        return [], line_dates, False
+        return nothing
     for token in durations:
         _minutes(token.value, max_minutes)
+    if bare:
+        tokens = sorted(tokens + bare, key=lambda t: t.start)
     clauses = _clauses(line, tokens, lowered)
     drafts = _pair(clauses, lowered)
-    # The activity of an entry comes from its own clause, else from the whole line.
-    one_clause = len(clauses) == 1
-    return [(d, (line_activity if one_clause else classify_activity(d.clause.text)) or line_activity or "other") for d in drafts], line_dates, True
+    # The activity of an entry comes from its own clause when the line holds several, else from the whole line.
+    one_entry = len(drafts) == 1
+    with_activity = [(d, (line_activity if one_entry else classify_activity(d.clause.text)) or line_activity or "other") for d in drafts]
+    return _Line(with_activity, line_dates, lowered, bare=bool(bare), activity=line_activity)
+
+
+def _keys(token: _Token) -> list[str]:
+    return token.value if isinstance(token.value, list) else [token.value]
+
+
+def _minutes_words(value: float) -> str:
+    return f"{value:g} minute{'' if value == 1 else 's'}"
 
 
 def _strip_tokens(lowered: str, tokens: list[_Token]) -> str:
@@ -635,69 +936,117 @@ def _program(text: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def parse_message(text: str, today: date, *, max_minutes: int = DEFAULT_MAX_MINUTES) -> ParseResult:
-    """Read one chat message. Never raises on any text."""
+def parse_message(text: str, today: date, *, max_minutes: int = DEFAULT_MAX_MINUTES, allow_old_dates: bool = False) -> ParseResult:
+    """Read one chat message. Never raises on any text.
+
+    allow_old_dates: take dates before last month (an admin's back-fill); chat refuses them.
+    """
     try:
-        return _parse(text, today, max_minutes)
+        return _parse(text, today, max_minutes, allow_old_dates)
     except _Fail as failure:
         return ParseResult(error=failure.error)
     except Exception:  # the parser must never take the bot down; an unreadable message is just not an entry
         return ParseResult()
 
 
-def _parse(text: str, today: date, max_minutes: int) -> ParseResult:
+def _parse(text: str, today: date, max_minutes: int, allow_old_dates: bool = False) -> ParseResult:
     unwrapped = unwrap(text or "")
     if not unwrapped.strip() or _is_question(unwrapped):
         return ParseResult()
-    parsed: list[tuple[list[tuple[_Draft, str]], list[date], str]] = []
-    log_verb = bool(_LOG_VERBS.search(unwrapped.lower()))
-    for line in _lines(unwrapped):
-        drafts, dates, _ = _parse_line(line, today, max_minutes, log_verb)
-        parsed.append((drafts, dates, line.lower()))
-    if not any(drafts for drafts, _, _ in parsed):
-        return ParseResult()
-    # A date said once for the whole message (a header line, or the only date said) applies to every entry.
-    header_dates = [d for drafts, dates, _ in parsed if not drafts for d in dates]
-    all_dates = {d for _, dates, _ in parsed for d in dates}
+    statement = starts_like_statement(unwrapped)
+    try:
+        # Normalised before unwrapping: a zero-width joiner inside a key is dropped, not read as emoji glue.
+        return _read(unwrap(normalize(text)), today, max_minutes, allow_old_dates)
+    except _Fail:
+        if statement:
+            return ParseResult()  # "did anyone call pt 5 yesterday": a question without its "?"
+        raise
+
+
+def _read(unwrapped: str, today: date, max_minutes: int, allow_old_dates: bool) -> ParseResult:
+    message = unwrapped.lower()
+    seen: list[_Token] = []  # what was read, for "I didn't understand" (put in words only if needed)
+    lines = [_parse_line(line, today, max_minutes, message, seen) for line in _lines(unwrapped)]
+    if not any(line.drafts for line in lines):
+        words = [_minutes_words(t.value) if t.kind == "duration" else f"patient {k}" for t in seen for k in _keys(t)]
+        return ParseResult(seen=tuple(dict.fromkeys(words)))
+    # A date phrase anywhere in a message that logs time must be placed; a failed one is the answer.
+    for line in lines:
+        for value in line.dates:
+            if isinstance(value, _Fail):
+                raise value
+    header_dates = [d for line in lines if not line.drafts for d in line.dates]
+    all_dates = {d for line in lines for d in line.dates}
     message_date = header_dates[0] if header_dates else (next(iter(all_dates)) if len(all_dates) == 1 else today)
-    message_program = next((p for _, _, line in parsed if (p := _program(line))), None)
+    message_program = next((p for line in lines if (p := _program(line.text))), None)
+    # A line that logs nothing may still say what the work was ("all care plan updates" under a list).
+    message_activity = next((line.activity for line in lines if not line.drafts and line.activity), None)
+    oldest = previous_month(today)
     entries = []
-    for drafts, line_dates, line in parsed:
-        for draft, activity in drafts:
-            when = draft.clause.dates[0] if draft.clause.dates else (line_dates[0] if line_dates else message_date)
+    for line in lines:
+        line_contact = interactive_contact(line.text)
+        # Several entries on a line: each one's contact is its own clause's, unless no clause says any.
+        clause_contacts = [interactive_contact(d.clause.text) for d, _ in line.drafts] if len(line.drafts) > 1 else []
+        own = any(c is not None for c in clause_contacts)
+        for index, (draft, activity) in enumerate(line.drafts):
+            when = draft.clause.dates[0] if draft.clause.dates else (line.dates[0] if line.dates else message_date)
+            assert isinstance(when, date)
             if when > today:
+                raise _future(f"{when:%A %B} {when.day}, {when.year}")
+            if when < oldest and not allow_old_dates:
                 raise _Fail(
-                    "future_date",
-                    f"{when:%A %B} {when.day}, {when.year} is in the future; time can only be logged for today or earlier. "
-                    f"Say \"today\", \"yesterday\" or a past date like 11/3.",
+                    "date_too_old",
+                    f"{when:%B} {when.day}, {when.year} is before {oldest:%B %Y}; chat takes time from last month and this month only. "
+                    "An admin can back-fill older time with `ccmbot log`.",
                 )
+            if activity == "other" and message_activity:
+                activity = message_activity
             entries.append(
                 ParsedEntry(
                     patient=draft.patient,
                     minutes=_minutes(draft.minutes, max_minutes),
                     date=when,
                     activity=activity,
-                    program=_program(draft.clause.text) or _program(line) or message_program,
+                    program=_program(draft.clause.text) or _program(line.text) or message_program,
+                    interactive=clause_contacts[index] if own else line_contact,
+                    bare_key=line.bare,
                 )
             )
     return ParseResult(entries=tuple(entries))
 
 
+def has_duration(text: str) -> bool:
+    """Whether the text states a number of minutes or hours (a statement to log, not a question)."""
+    try:
+        tokens: list[_Token] = []
+        lowered = unwrap(normalize(text)).lower()
+        _find_patients(lowered, tokens)
+        _find_durations(lowered, tokens)
+    except _Fail as failure:
+        return failure.error.code == "ambiguous_minutes"
+    return any(t.kind == "duration" for t in tokens)
+
+
 def read_date(text: str, today: date) -> date | None:
     """The one date in a short phrase ("today", "11/3", "last Friday", "Nov 3"), or None.
 
-    Raises ValueError with a sentence for a person when the phrase names an impossible date.
+    A written date after today is returned for the caller to judge. Raises ValueError with a sentence
+    for a person when the phrase names an impossible or vague date, or a relative one in the future.
     """
     tokens: list[_Token] = []
     try:
-        _find_dates(unwrap(text).lower(), tokens, today)
+        _find_dates(unwrap(normalize(text)).lower(), tokens, today, future_ok=True)
     except _Fail as failure:
         raise ValueError(failure.error.message) from None
-    dates = sorted({t.value for t in tokens if t.kind == "date"})
+    values = [t.value for t in tokens if t.kind == "date"]
+    for value in values:
+        if isinstance(value, _Fail):
+            raise ValueError(value.error.message)
+    dates = sorted({v for v in values if isinstance(v, date)})
     return dates[0] if len(dates) == 1 else None
 
 
 def warm_up() -> None:
     """Compile patterns and load dateparser once at start-up so the first message is fast."""
-    parse_message("15 min med review for pt 1 on Nov 3", date(2026, 1, 15))
+    parse_message("15 min med review for pt 1 on Nov 3", date(2026, 11, 27))
     _dateparser_for(date.today()).get_date_data("the third of november")

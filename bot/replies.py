@@ -8,7 +8,7 @@ second calculation here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -53,7 +53,10 @@ def say(kind: str, title: str | None, *lines: str, entry_ids: tuple[int, ...] = 
     return Reply(kind, (Section(title, tuple(lines)),), entry_ids=entry_ids, duplicate=duplicate)
 
 
-def day_words(day: date) -> str:
+def day_words(day: date, today: date | None = None) -> str:
+    """ "Tue Nov 3"; with the year when it is not today's year, so a back-dated entry cannot hide one."""
+    if today is not None and day.year != today.year:
+        return f"{day:%a %b} {day.day}, {day.year}"
     return f"{day:%a %b} {day.day}"
 
 
@@ -174,3 +177,13 @@ HINT = (
     "I didn't understand that. Log time like \"15 min med review for pt 123\", or ask \"status 123\", "
     "\"who still needs time?\" or \"my time today\". Say \"help\" for everything I understand."
 )
+
+
+def hint(seen: Sequence[str] = ()) -> str:
+    """ "I didn't understand", saying what was read when anything was ("I read 20 minutes but no patient")."""
+    if not seen:
+        return HINT
+    missing = [what for what, word in (("minutes", "minute"), ("patient", "patient ")) if not any(word in piece for piece in seen)]
+    read = " and ".join(seen)
+    lack = f" but no {' or '.join(missing)}" if missing else ", but not as time to log or a question"
+    return HINT.replace("I didn't understand that.", f"I didn't understand that: I read {read}{lack}.")

@@ -174,3 +174,33 @@ def test_the_consent_gap_count_reads_right_past_ten(db: Database, roster: Roster
         assistant.handle(Message("UNURSE", f"5 min call pt {300 + n}", today=day))
     reply = assistant.handle(Message("UNURSE", "who has no consent?", today=day))
     assert reply.text.splitlines()[0] == "11 patients with time in November but no consent (that time can't be billed until it is recorded):"
+
+
+def test_a_slack_key_reused_for_another_text_logs_nothing_and_says_nothing(db: Database, roster: Roster, session: Session) -> None:
+    roster.patient("123")
+    assistant = make(db)
+    day = date(2026, 11, 27)
+    first = assistant.handle(Message("UNURSE", "15 min call pt 123", today=day, source="slack", source_id="C1:9.0"))
+    assert first.kind == "logged"
+    other = assistant.handle(Message("UNURSE", "25 min care plan pt 123", today=day, source="slack", source_id="C1:9.0"))
+    assert other.silent
+    assert session.scalars(select(TimeEntry.minutes)).all() == [15]
+    # The same text again is the retry it looks like.
+    assert assistant.handle(Message("UNURSE", "15 min call pt 123", today=day, source="slack", source_id="C1:9.0")).duplicate
+
+
+def test_chat_refuses_time_before_last_month_and_names_the_back_fill_door(db: Database, roster: Roster, session: Session) -> None:
+    roster.patient("123")
+    reply = make(db).handle(Message("UNURSE", "pt 123 20 min care plan 9/30", today=date(2026, 11, 27)))
+    assert reply.kind == "error" and "before October 2026" in reply.text and "ccmbot log" in reply.text
+    assert session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+
+
+def test_an_entry_remembers_whether_it_was_a_live_call(db: Database, roster: Roster, session: Session) -> None:
+    roster.patient("123")
+    assistant = make(db)
+    day = date(2026, 11, 27)
+    assistant.handle(Message("UNURSE", "pt 123 10 min call about refills", today=day))
+    assistant.handle(Message("UNURSE", "pt 123 5 min called, left voicemail", today=day))
+    assistant.handle(Message("UNURSE", "pt 123 5 min lab review", today=day))
+    assert session.scalars(select(TimeEntry.interactive).order_by(TimeEntry.id)).all() == [True, False, None]

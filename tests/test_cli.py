@@ -122,7 +122,9 @@ def test_parse_command_prints_one_json_object_per_line(workdir):
         [sys.executable, "-m", "bot.cli", "parse", "--today", "2026-11-27"], input=lines, cwd=workdir, capture_output=True, text=True, timeout=60
     )
     out = [json.loads(line) for line in r.stdout.splitlines()]
-    assert out[0]["entries"] == [{"patient": "123", "minutes": 15, "date": "2026-11-27", "activity": "medication_review", "program": None}]
+    assert out[0]["entries"] == [
+        {"patient": "123", "minutes": 15, "date": "2026-11-27", "activity": "medication_review", "program": None, "interactive": None, "bare_key": False}
+    ]
     assert out[1] == {"text": "thanks!", "entries": [], "error": None}
     assert out[2]["error"]["code"] == "ambiguous_minutes" and out[2]["entries"] == []
     r = subprocess.run(
@@ -175,3 +177,17 @@ def test_audit_export_and_backup_commands(workdir):
     assert r.returncode == 0 and (workdir / "backup" / "ccmbot.db").stat().st_mode & 0o077 == 0
     r = ccmbot("backup", "x.db", cwd=workdir, env={"CCMBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"})
     assert r.returncode == 2
+
+
+def test_log_refuses_a_key_reused_for_another_text_and_back_fills_old_months(workdir):
+    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
+    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
+    first = ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "15 min med review for patient 123", cwd=workdir)
+    assert first.returncode == 0, first.stderr
+    reused = ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "25 min care plan for patient 123", cwd=workdir)
+    assert reused.returncode == 2
+    assert reused.stderr.startswith("error: That idempotency key was already used for a different message; nothing was logged.")
+    # Chat refuses a date before last month; the CLI is the admin's back-fill door and takes it, with the year said.
+    old = ccmbot("log", "--as", "Maria Santos", "--today", "2027-01-04", "--key", "k2", "20 min care plan pt 123 on 10/15/2026", cwd=workdir)
+    assert old.returncode == 0, old.stderr
+    assert old.stdout.startswith("Logged 20 min care plan for patient 123 on Thu Oct 15, 2026 (Maria Santos).")

@@ -33,6 +33,12 @@ def written_duration(draw: st.DrawFn) -> tuple[str, int]:
         forms += [f"{words(minutes)} minutes", f"{words(minutes)} min"]
     if hours and rest:
         forms += [f"{hours}h{rest}m", f"{hours}h {rest}m", f"{hours} hr {rest} min", f"{hours} hours {rest} minutes", f"{hours} hrs and {rest} mins"]
+    if hours and rest:
+        # Minutes after the hours need no unit: "1h15", "1 hr 15", "1 hour 15", "1hr15".
+        forms += [f"{hours}h{rest}", f"{hours} hr {rest}", f"{hours} {'hour' if hours == 1 else 'hours'} {rest}", f"{hours}hr{rest}"]
+        if hours == 1:
+            forms.append(f"an hour {rest}")
+    forms += [f"{minutes}-min", f"{minutes}mn", f"{minutes}'", f"{minutes} mintues", f"{minutes} minuets", f"{minutes} mni"]
     if hours and not rest:
         forms += [f"{hours}h", f"{hours} hr", f"{hours} hours", f"{hours} hrs"]
     if minutes % 30 == 0:
@@ -93,3 +99,44 @@ def test_the_parser_never_raises_on_near_miss_text(fragments, today):
         parsing._parse(" ".join(fragments), today, 240)
     except parsing._Fail:
         pass
+
+
+FUTURE_WORDS = st.sampled_from(
+    ["tomorrow", "tmrw", "next week", "next monday", "next Friday", "in 2 days", "in a week", "next month", "in three days", "day after tomorrow"]
+)
+DATED = st.sampled_from(["", "yesterday", "today", "monday", "last friday", "11/3", "on the 2nd", "2 days ago"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(FUTURE_WORDS, DATED, st.sampled_from(["pt 1 15 min call {w} {d}", "{d} 20 min care plan for patient 0042 {w}", "{w}: pt 7 10 min labs", "pt 3 5 min vm, {w} {d}"]), st.dates(date(2024, 1, 1), date(2028, 12, 31)))
+def test_a_future_word_never_logs_today_or_later(word, dated, template, today):
+    result = parse_message(template.format(w=word, d=dated), today)
+    assert not result.entries
+    assert result.error is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 120), st.integers(1, 120), st.sampled_from(["{a}-{b} min", "{a} - {b} minutes", "{a} to {b} minutes", "{a} or {b} min", "{a}-{b}m"]),
+       st.sampled_from(["pt 12 {r} call", "{r} care plan for patient 5", "pt 1 labs {r} yesterday", "#9 {r}"]))
+def test_a_range_of_minutes_never_yields_an_entry(a, b, form, template):
+    result = parse_message(template.format(r=form.format(a=a, b=b)), date(2026, 11, 27))
+    assert not result.entries
+    assert result.error is not None and result.error.code == "ambiguous_minutes"
+
+
+@settings(max_examples=300, deadline=None)
+@given(FRAGMENTS, st.dates(date(2024, 1, 1), date(2028, 12, 31)))
+def test_an_entry_is_never_before_last_month_in_chat(fragment, today):
+    result = parse_message(f"pt 1 15 min call {fragment}", today)
+    first_of_last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert all(first_of_last_month <= e.date <= today for e in result.entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**6), st.sampled_from(["\u200b", "\u200d", "\ufeff", "\u202e", "\u2066", "\u0301"]), st.integers(0, 6))
+def test_invisible_characters_never_change_the_key(number, mark, where):
+    key = str(number)
+    cut = min(where, len(key))
+    text = f"pt {key[:cut]}{mark}{key[cut:]} 15 min call"
+    result = parse_message(text, date(2026, 11, 27))
+    assert [e.patient for e in result.entries] == [key]

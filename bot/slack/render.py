@@ -73,6 +73,10 @@ def undo_ids(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip().isdigit()]
 
 
+# The value of the log form's "real-time call or visit" checkbox.
+INTERACTIVE_OPTION = "interactive"
+
+
 def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) -> dict[str, Any]:
     """The log-time modal; `prefill` holds patient, minutes, activity, date, program when a message parsed."""
 
@@ -99,6 +103,10 @@ def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) ->
     program: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": programs}
     if prefill.get("program") in ("CCM", "PCM", "RPM"):
         program["initial_option"] = option(prefill["program"], prefill["program"])
+    live = option(INTERACTIVE_OPTION, "A real-time call or visit with the patient or a caregiver (not a voicemail or a text)")
+    contact: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": [live]}
+    if prefill.get("interactive") is True:
+        contact["initial_options"] = [live]
     return {
         "type": "modal",
         "callback_id": LOG_MODAL_CALLBACK,
@@ -117,6 +125,8 @@ def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) ->
                 "element": {"type": "datepicker", "action_id": "value", "initial_date": (prefill.get("date") or today).isoformat()},
             },
             {"type": "input", "block_id": "program", "optional": True, "label": {"type": "plain_text", "text": "Program (default: the patient's)"}, "element": program},
+            # RPM's 99457 needs one such contact a month; the parser ticks it when the message said a call.
+            {"type": "input", "block_id": "contact", "optional": True, "label": {"type": "plain_text", "text": "Contact"}, "element": contact},
             text_input("note", "Note", None, placeholder="Optional, no patient names", multiline=True, optional=True),
         ],
     }
@@ -131,6 +141,8 @@ def modal_values(view: dict[str, Any]) -> dict[str, str]:
             out[block_id] = (field.get("selected_option") or {}).get("value", "")
         elif field.get("type") == "datepicker":
             out[block_id] = field.get("selected_date") or ""
+        elif field.get("type") == "checkboxes":
+            out[block_id] = ",".join(o.get("value", "") for o in field.get("selected_options") or [])
         else:
             out[block_id] = field.get("value") or ""
     return out

@@ -278,3 +278,40 @@ def test_home_buttons_open_the_form_and_list_who_needs_time(slack: SlackHarness)
     [listing] = slack.standin.wait_for("chat.postMessage")
     assert listing.params["channel"] == "UNURSE"
     assert listing.params["text"].splitlines()[1] == "• 123: 20 min to 99490 (0 of 20)"
+
+
+def test_the_log_form_records_a_real_time_call_from_its_checkbox(slack: SlackHarness, session: Session) -> None:
+    payload = fixture("view_submission")
+    live = {"text": {"type": "plain_text", "text": "A real-time call"}, "value": "interactive"}
+    payload["view"]["state"]["values"]["contact"] = {"value": {"type": "checkboxes", "selected_options": [live]}}
+    assert slack.interaction(payload).status == 200
+    assert session.scalars(select(TimeEntry.interactive)).all() == [True]
+
+
+def test_the_log_form_without_the_checkbox_says_nothing_of_contact(slack: SlackHarness, session: Session) -> None:
+    payload = fixture("view_submission")
+    payload["view"]["state"]["values"]["contact"] = {"value": {"type": "checkboxes", "selected_options": []}}
+    assert slack.interaction(payload).status == 200
+    assert session.scalars(select(TimeEntry.interactive)).all() == [None]
+
+
+def test_the_shortcut_ticks_the_contact_box_only_for_a_live_call(slack: SlackHarness) -> None:
+    def contact_box(text: str) -> dict:
+        payload = fixture("message_action")
+        payload["message"]["text"] = text
+        slack.standin.reset()
+        assert slack.interaction(payload).status == 200
+        [opened] = slack.standin.of("views.open")
+        return {b["block_id"]: b["element"] for b in opened.params["view"]["blocks"]}["contact"]
+
+    assert [o["value"] for o in contact_box("12 min RPM call with pt 123 about readings yesterday")["initial_options"]] == ["interactive"]
+    assert "initial_options" not in contact_box("pt 123 left voicemail 5 min yesterday")
+
+
+def test_the_log_form_refuses_a_day_before_last_month(slack: SlackHarness, session: Session) -> None:
+    payload = fixture("view_submission")
+    payload["view"]["state"]["values"]["date"]["value"]["selected_date"] = "2026-09-30"
+    response = slack.interaction(payload)
+    errors = json.loads(response.body)["errors"]
+    assert errors["date"].startswith("That day is before October 2026;") and "ccmbot log" in errors["date"]
+    assert active_minutes(session) == []

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.assistant import Assistant, EntryForm
 from bot.parsing import parse_message
 from bot.slack.listeners.delivery import deliver, permalink
-from bot.slack.render import LOG_MODAL_CALLBACK, log_modal, modal_values
+from bot.slack.render import INTERACTIVE_OPTION, LOG_MODAL_CALLBACK, log_modal, modal_values
 
 SHORTCUT = "log_ccm_time"
 
@@ -40,6 +40,7 @@ def register(app: App, assistant: Assistant) -> None:
             date=values.get("date", ""),
             note=values.get("note", ""),
             program=values.get("program", ""),
+            interactive=True if INTERACTIVE_OPTION in values.get("contact", "").split(",") else None,
         )
         metadata = json.loads(view.get("private_metadata") or "{}")
         channel, ts = metadata.get("channel"), metadata.get("message_ts")
