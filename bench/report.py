@@ -11,7 +11,8 @@ import time
 
 from bench.dataset import DEFAULT_URLS, ENTRIES, MONTH, PATIENTS, ensure_dataset, open_bench_database
 from bot.billing import Policy
-from bot.report import as_csv, month_results
+from bot.evaluation import month_results
+from bot.report import as_csv
 
 
 def measure(url: str, runs: int) -> tuple[list[float], int, float]:

@@ -27,7 +27,10 @@ from bot.observability import ENTRIES, ERRORS
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
 from bot.replies import (
+    CLOSE_MINUTES,
     HELP_LINES,
+    LIST_LIMIT,
+    Home,
     SILENT,
     Reply,
     Section,
@@ -45,8 +48,11 @@ from bot.replies import (
     plural,
     progress_line,
     say,
+    summary_words,
 )
-from bot.report import PatientMonth, as_csv, describe, month_results, policy_from
+from bot.evaluation import month_results, policy_from
+from bot.patient_month import PatientMonth, summarize
+from bot.report import as_csv, describe
 from bot.worklist import consent_gaps, needs_time
 from storage.db import Database
 from storage.ledger import (
@@ -70,28 +76,8 @@ from storage.roster import find_staff
 
 log = logging.getLogger(__name__)
 
-# Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
-LIST_LIMIT = 15
 # More entries than this in one chat message is a paste gone wrong, not a day's work.
 MAX_ENTRIES_PER_MESSAGE = 50
-# "Who's close?" means within this many minutes of the next code.
-CLOSE_MINUTES = 10
-
-
-@dataclass(frozen=True)
-class Home:
-    """The Home tab's content for one person."""
-
-    name: str
-    month: str
-    short: tuple[str, ...]  # their patients still short of a threshold, one progress line each
-    short_more: int
-    today: tuple[str, ...]  # what they logged today
-    today_minutes: int
-    patients: int
-    consented: int
-    billable: int
-    close: int  # patients within CLOSE_MINUTES of a code
 
 
 # Which form field a ledger refusal belongs to.
@@ -404,11 +390,7 @@ class Assistant:
             except ValueError as exc:
                 return say("error", None, f"{exc} Say it like \"report 2026-10\"."), None
             items = month_results(s, month, self.policy)
-            billable = [i for i in items if i.result.codes]
-            total = sum(i.result.total for i in billable)
-            estimate = " (estimated national amounts)" if any(i.result.amounts_are_estimates for i in items) else ""
-            title = f"Billing report for {month:%B %Y}: {plural(len(billable), 'billable patient')} of {len(items)}, ${total:,.2f}{estimate}."
-            return say("report", title), as_csv(items)
+            return say("report", f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
 
     # --- intents ---------------------------------------------------------------------
 

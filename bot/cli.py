@@ -18,7 +18,10 @@ from bot.config import ConfigError, Settings, load_settings, parse_clock, requir
 from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER, seed as seed_demo
 from bot.parsing import parse_message
 from bot.reminders import Reminders
-from bot.report import as_csv, as_json, describe, month_results, policy_from
+from bot.evaluation import month_results, policy_from
+from bot.patient_month import summarize
+from bot.replies import summary_words
+from bot.report import as_csv, as_json, describe
 from bot.terminal import run_chat
 from bot.months import local_today, month_bounds, parse_month
 from storage.db import Database
@@ -329,9 +332,7 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        billable = sum(1 for i in items if i.result.codes)
-        total = sum(i.result.total for i in items)
-        click.echo(f"wrote {out}: {len(items)} patients, {billable} billable, ${total:,.2f}", err=True)
+        click.echo(f"wrote {out}: {summary_words(first, summarize(items))}", err=True)
 
 
 @cli.command("status")

@@ -617,20 +617,6 @@ _ACTIVITY_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
-ACTIVITY_WORDS = {
-    "medication_review": "medication review",
-    "lab_review": "lab review",
-    "patient_outreach": "patient outreach",
-    "portal_message": "portal message",
-    "care_plan": "care plan",
-    "care_coordination": "care coordination",
-    "caregiver_communication": "caregiver communication",
-    "community_resources": "community resources",
-    "transition_of_care": "transition of care",
-    "device_data_review": "device data review",
-    "other": "other care management",
-}
-
 _PROGRAM = re.compile(r"\b(ccm|pcm|rpm)\b")
 _LOG_VERBS = re.compile(r"\b(?:spent|logged|log|logging|did|done|worked|took|min(?:ute)?s?\s+(?:on|with|for|re)|for\s+\d+\s+min)\b")
 

@@ -21,8 +21,10 @@ from bot.billing import Policy
 from bot.config import Settings
 from bot.observability import REMINDERS
 from bot.months import is_business_day, month_bounds, previous_month
-from bot.replies import Reply, Section, codes_words, days_left_words, gap_line, month_words, need_line, plural
-from bot.report import PatientMonth, as_csv, month_results, policy_from
+from bot.replies import Reply, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
+from bot.evaluation import month_results, policy_from
+from bot.patient_month import PatientMonth, summarize
+from bot.report import as_csv
 from bot.worklist import Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
@@ -284,18 +286,12 @@ class Reminders:
     def _summary(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         month = previous_month(today)
         items = snapshot.items(s, month)
-        billable = [i for i in items if i.result.codes]
         if not items:
             return []
-        total = sum(i.result.total for i in billable)
-        estimate = " (estimated)" if any(i.result.amounts_are_estimates for i in billable) else ""
-        counts: dict[str, int] = {}
-        for i in billable:
-            for code in i.result.codes:
-                counts[code.code] = counts.get(code.code, 0) + code.units
-        codes = ", ".join(f"{code} x{n}" for code, n in sorted(counts.items())) or "none"
+        billable = [i for i in items if i.result.codes]
+        summary = summarize(items)
         missed = [n for n in snapshot.needs(s, month) if n.minutes_needed <= MISSED_BY_LITTLE and not n.reached]
-        title = f"{month:%B %Y}: {plural(len(billable), 'billable patient')} of {len(items)}, ${total:,.2f}{estimate}. Codes: {codes}."
+        title = f"{summary_words(month, summary)}. Codes: {codes_count_words(summary)}."
         sections = [Section(title)]
         if missed:
             sections.append(Section(f"Missed by {MISSED_BY_LITTLE} min or less ({len(missed)}):", tuple(need_line(n) for n in missed)))

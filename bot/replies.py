@@ -14,9 +14,45 @@ from datetime import date
 
 from bot.billing import Blocker, CodeLine
 from bot.months import business_days_between
-from bot.parsing import ACTIVITY_WORDS
-from bot.report import PatientMonth
+from bot.patient_month import MonthSummary, PatientMonth
 from bot.worklist import ConsentGap, Need
+
+
+# Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
+LIST_LIMIT = 15
+# "Who's close?" means within this many minutes of the next code.
+CLOSE_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Home:
+    """The Home tab's content for one person."""
+
+    name: str
+    month: str
+    short: tuple[str, ...]  # their patients still short of a threshold, one progress line each
+    short_more: int
+    today: tuple[str, ...]  # what they logged today
+    today_minutes: int
+    patients: int
+    consented: int
+    billable: int
+    close: int  # patients within CLOSE_MINUTES of a code
+
+# What each activity is called in a reply (the stored names are the keys).
+ACTIVITY_WORDS = {
+    "medication_review": "medication review",
+    "lab_review": "lab review",
+    "patient_outreach": "patient outreach",
+    "portal_message": "portal message",
+    "care_plan": "care plan",
+    "care_coordination": "care coordination",
+    "caregiver_communication": "caregiver communication",
+    "community_resources": "community resources",
+    "transition_of_care": "transition of care",
+    "device_data_review": "device data review",
+    "other": "other care management",
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +197,16 @@ def need_line(need: Need) -> str:
 def gap_line(gap: ConsentGap) -> str:
     why = "consent revoked" if gap.revoked else "no consent on file"
     return f"• {gap.key} ({gap.program}): {gap.minutes} min logged, {why}"
+
+
+def summary_words(month: date, summary: MonthSummary) -> str:
+    """ "November 2026: 12 billable patients of 40, $1,234.56 (estimated)": one sentence for every door."""
+    estimate = " (estimated)" if summary.estimated else ""
+    return f"{month:%B %Y}: {plural(summary.billable, 'billable patient')} of {summary.patients}, ${summary.total:,.2f}{estimate}"
+
+
+def codes_count_words(summary: MonthSummary) -> str:
+    return ", ".join(f"{code} x{units}" for code, units in summary.codes) or "none"
 
 
 HELP_LINES = (

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.billing import CodeLine, NextThreshold, Policy, code_amount
-from bot.report import PatientMonth
+from bot.patient_month import PatientMonth
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,17 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session for reading; whatever it changes is discarded at the end."""
         with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back when it raises.
+
+        The transaction rule (docs/architecture.md): storage functions add and flush; the door's
+        unit of work commits, here and nowhere else."""
+        with self._sessions.begin() as session:
             yield session
 
     @property

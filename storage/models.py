@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.records import TOTAL_KEYS, MinutesByProgram
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -224,7 +226,8 @@ class TimeEntry(Base):
     logged_by: Mapped[Staff] = relationship(foreign_keys=[logged_by_id])
 
 
-TOTAL_COLUMNS = {(p.value, t.value): f"{p.value.lower()}_{t.value}" for p in Program for t in Track}
+# One month-total column per (program, track), in the order storage.records reads them.
+TOTAL_COLUMNS = {(p, t): f"{p.lower()}_{t}" for p, t in TOTAL_KEYS}
 
 
 class MonthTotal(Base):

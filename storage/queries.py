@@ -8,62 +8,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import compress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
-
-# minutes[program][track] -> total minutes
-MinutesByProgram = dict[str, dict[str, int]]
-
-
-class ConsentState(NamedTuple):
-    """A consent row as read (a tuple: made by the tens of thousands for the panel, cheaply)."""
-
-    program: str
-    status: str  # granted | declined | revoked
-    method: str | None
-    effective_date: date
-
-
-# The nine month-total columns in one fixed order: (program, track) for each position.
-TOTAL_KEYS: tuple[tuple[str, str], ...] = tuple(TOTAL_COLUMNS)
-NO_MINUTES: tuple[int, ...] = (0,) * len(TOTAL_KEYS)
-
-
-@dataclass(slots=True)
-class PanelRow:
-    patient_id: int
-    key: str
-    label: str | None
-    programs: tuple[str, ...]
-    chronic_conditions: int
-    care_plan_date: date | None
-    initiating_visit_date: date | None
-    billing_practitioner_id: int | None
-    billing_practitioner: str | None
-    # The month's minutes as the ledger keeps them: one number per (program, track) in
-    # TOTAL_KEYS order. Kept flat because the report reads them as triples and needs no
-    # 20,000 nested dicts; `minutes` builds the nested view when a caller asks for it.
-    totals: tuple[int, ...] = NO_MINUTES
-    consents: dict[str, ConsentState] = field(default_factory=dict)  # latest as of the month's last day
-
-    @property
-    def minutes(self) -> MinutesByProgram:
-        return _minutes_from_row(self.totals)
-
-    def logged(self) -> Iterator[tuple[str, str, int]]:
-        """(program, track, minutes) for every non-zero total."""
-        return ((program, track, minutes) for (program, track), minutes in _non_zero(self.totals))
-
-    def total_minutes(self, program: str | None = None) -> int:
-        return sum(minutes for (p, _), minutes in zip(TOTAL_KEYS, self.totals) if program is None or p == program)
-
 
 def _active_in(start: date, end: date) -> list:
     return [TimeEntry.service_date >= start, TimeEntry.service_date <= end, TimeEntry.voided_at.is_(None)]
@@ -77,22 +29,6 @@ def _own(staff_id: int) -> ColumnElement[bool]:
 _TOTAL_COLUMNS = [getattr(MonthTotal, column) for column in TOTAL_COLUMNS.values()]
 
 
-def _non_zero(values: Sequence[int]) -> Iterator[tuple[tuple[str, str], int]]:
-    """((program, track), minutes) for the non-zero month totals in TOTAL_KEYS order.
-    compress() and filter() walk the nine columns in C and hand over only the non-zero ones."""
-    return zip(compress(TOTAL_KEYS, values), filter(None, values))
-
-
-def _minutes_from_row(values: Sequence[int]) -> MinutesByProgram:
-    out: MinutesByProgram = {}
-    for (program, track), minutes in _non_zero(values):
-        tracks = out.get(program)
-        if tracks is None:
-            tracks = out[program] = {}
-        tracks[track] = minutes
-    return out
-
-
 def _month_total_rows(session: Session, month_start: date, patient_ids: Iterable[int] | None) -> dict[int, tuple[int, ...]]:
     """The ledger's month totals per patient, as flat tuples in TOTAL_KEYS order."""
     query = select(MonthTotal.patient_id, *_TOTAL_COLUMNS).where(MonthTotal.month == month_start)
@@ -103,7 +39,7 @@ def _month_total_rows(session: Session, month_start: date, patient_ids: Iterable
 
 def month_totals(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> dict[int, MinutesByProgram]:
     """Active minutes per patient, program and track for one calendar month, from the ledger's totals."""
-    rows = ((patient_id, _minutes_from_row(values)) for patient_id, values in _month_total_rows(session, month_start, patient_ids).items())
+    rows = ((patient_id, minutes_from_totals(values)) for patient_id, values in _month_total_rows(session, month_start, patient_ids).items())
     return {patient_id: minutes for patient_id, minutes in rows if minutes}
 
 
@@ -175,7 +111,7 @@ def bulk_objects() -> Iterator[None]:
 
 def panel(
     session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None = None, with_consents: bool = True
-) -> list[PanelRow]:
+) -> list[PatientRecord]:
     """Every active patient with month totals, consent status and eligibility facts: two queries.
 
     with_consents=False skips the consent query for a caller that reads the whole history anyway.
@@ -184,7 +120,7 @@ def panel(
         return _panel(session, start, end, patient_keys=patient_keys, with_consents=with_consents)
 
 
-def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None, with_consents: bool) -> list[PanelRow]:
+def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None, with_consents: bool) -> list[PatientRecord]:
     conn = session.connection()
     # Patients, their month totals and staff names are fetched apart and joined here: the
     # joined query cost SQLite more than the three scans and two dict lookups per patient.
@@ -209,7 +145,7 @@ def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[s
     scope = [p[0] for p in patients] if patient_keys is not None else None
     totals = _month_total_rows(session, start, scope)
     rows = [
-        PanelRow(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]), totals.get(p[0], NO_MINUTES))
+        PatientRecord(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]), totals.get(p[0], NO_MINUTES))
         for p in patients
     ]
     if with_consents:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.assistant import Assistant, Message
 from bot.config import Settings
-from bot.report import month_results, policy_from
+from bot.evaluation import month_results, policy_from
 from storage.db import Database
 from storage.models import AuditEvent, TimeEntry
 from tests.conftest import Roster

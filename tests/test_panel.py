@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from storage.ledger import EntryDraft, log_entries, record_consent, void_entries
 from storage.models import TOTAL_COLUMNS
-from storage.queries import NO_MINUTES, TOTAL_KEYS, PanelRow, month_minutes, panel
+from storage.queries import month_minutes, panel
+from storage.records import NO_MINUTES, TOTAL_KEYS, PatientRecord
 from tests.conftest import TODAY, Roster
 
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
@@ -123,7 +124,7 @@ def test_without_consents_one_query_fewer(session: Session, roster: Roster) -> N
 
 @given(st.lists(st.integers(0, 500), min_size=len(TOTAL_KEYS), max_size=len(TOTAL_KEYS)))
 def test_flat_totals_and_nested_minutes_agree(values: list[int]) -> None:
-    row = PanelRow(1, "k", None, ("CCM",), 2, None, None, None, None, tuple(values))
+    row = PatientRecord(1, "k", None, ("CCM",), 2, None, None, None, None, tuple(values))
     # Built here from the model's column map, apart from the code under test.
     nested: dict[str, dict[str, int]] = {}
     for ((program, track), _column), minutes in zip(TOTAL_COLUMNS.items(), values):

@@ -7,7 +7,8 @@ import io
 from datetime import date
 
 from bot.billing import Policy
-from bot.report import as_csv, as_json, describe, month_results
+from bot.evaluation import month_results
+from bot.report import as_csv, as_json, describe
 from storage.ledger import EntryDraft, log_entries, record_consent, set_complex_mdm
 from tests.conftest import TODAY
 

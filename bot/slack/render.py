@@ -6,9 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.assistant import CLOSE_MINUTES, Home
-from bot.parsing import ACTIVITY_WORDS
-from bot.replies import Reply
+from bot.replies import ACTIVITY_WORDS, CLOSE_MINUTES, Home, Reply
 
 UNDO_ACTION = "undo_entries"
 OPEN_LOG_MODAL_ACTION = "open_log_modal"
