@@ -108,7 +108,7 @@ def ensure_dataset(database: Database, seed: int = 7) -> None:
                 batch = []
         if batch:
             conn.execute(insert(TimeEntry), batch)
-    with database.session() as s:
+    with database.transaction() as s:
         rebuild_month_totals(s)
     if database.is_sqlite:
         with database.engine.begin() as conn:

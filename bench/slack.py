@@ -39,11 +39,11 @@ def prepare(senders: int) -> None:
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    with database.session() as s:
+    with database.transaction() as s:
         doctor, _ = upsert_staff(s, name="Dr. Bench", role="physician", slack_user_id="U0BENCHDOC", is_admin=True)
         for n in range(senders):
             upsert_staff(s, name=f"Nurse {n}", role="rn", slack_user_id=f"U0BENCH{n:03d}")
-        s.commit()
+        s.flush()
         for n in range(PATIENTS):
             fields = PatientFields(
                 key=str(5000 + n), billing_practitioner=doctor.name, chronic_conditions=2,
@@ -51,7 +51,6 @@ def prepare(senders: int) -> None:
                 consents=[("CCM", date(2026, 1, 5), "verbal")],
             )  # fmt: skip
             upsert_patient(s, fields, actor=None, today=date(2026, 11, 27))
-        s.commit()
     database.dispose()
 
 

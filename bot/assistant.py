@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,9 @@ from bot.replies import (
     CLOSE_MINUTES,
     HELP_LINES,
     LIST_LIMIT,
+    AddMe,
     Home,
+    ReplyKind,
     SILENT,
     Reply,
     Section,
@@ -44,6 +45,7 @@ from bot.replies import (
     missing_answer,
     month_words,
     need_line,
+    not_on_roster,
     ordinal,
     plural,
     progress_line,
@@ -72,7 +74,7 @@ from storage.ledger import (
 )
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
 from storage.queries import patients_of, staff_entries
-from storage.roster import find_staff
+from storage.roster import admins, consent_recorders, find_staff
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,18 @@ class EntryForm:
 
 
 @dataclass(frozen=True)
+class ConsentRecorded:
+    """A consent event as stored (changed=False: the same event was already on file)."""
+
+    patient: str
+    program: str
+    status: str
+    method: str | None
+    effective_date: date
+    changed: bool
+
+
+@dataclass(frozen=True)
 class Message:
     user: str  # a Slack user id, or a roster name (terminal, CLI)
     text: str
@@ -198,7 +212,7 @@ class Assistant:
             # The type only: an exception's text can carry message text or patient keys (PHI).
             log.error("message not handled: %s", type(exc).__name__)
             ERRORS.labels("assistant").inc()
-            return say("error", None, "Sorry, something went wrong on my side and nothing was changed. Please try again, or tell an admin.")
+            return say(ReplyKind.ERROR, None, "Sorry, something went wrong on my side and nothing was changed. Please try again, or tell an admin.")
 
     def _handle(self, message: Message) -> Reply:
         today = self.today_for(message)
@@ -207,21 +221,20 @@ class Assistant:
         if intent is None:
             parsed = self._parse(message, today)
             if not parsed.is_entry:
-                return say("hint", None, hint(parsed.seen)) if message.addressed else SILENT
+                return say(ReplyKind.HINT, None, hint(parsed.seen)) if message.addressed else SILENT
         elif not message.addressed:
             return SILENT  # questions in a channel are for people unless the bot is mentioned
-        with self.db.session() as s:
-            staff = self._roster_member(s, message.user)
-            if isinstance(staff, Reply):
-                return staff
-            try:
+        try:
+            with self.db.transaction() as s:
+                staff = self._roster_member(s, message.user)
+                if isinstance(staff, Reply):
+                    return staff
                 if parsed is not None:
                     return self._log(s, staff, message, parsed, today)
                 assert intent is not None
                 return self._answer(s, staff, intent, today)
-            except LedgerError as exc:
-                s.rollback()
-                return say("error", None, str(exc))
+        except LedgerError as exc:  # raised out of the block: the unit of work rolled back
+            return say(ReplyKind.ERROR, None, str(exc))
 
     def _parse(self, message: Message, today: date) -> ParseResult:
         # Chat and Slack take last month and this month; `ccmbot log` is the admin's back-fill door.
@@ -232,36 +245,35 @@ class Assistant:
     def undo(self, user: str, entry_ids: Sequence[int], today: date | None = None) -> Reply:
         """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
         today = self.today(today)
-        with self.db.session() as s:
-            staff = self._roster_member(s, user)
-            if isinstance(staff, Reply):
-                return staff
-            try:
+        try:
+            with self.db.transaction() as s:
+                staff = self._roster_member(s, user)
+                if isinstance(staff, Reply):
+                    return staff
                 voided = void_entries(s, list(entry_ids), by=staff, reason="undo button")
-            except LedgerError as exc:
-                s.rollback()
-                return say("refused", None, str(exc))
-            if not voided:
-                return say("undo", None, "Already undone: those entries were taken back before.")
-            return self._undone(s, voided, today)
+                if not voided:
+                    return say(ReplyKind.UNDO, None, "Already undone: those entries were taken back before.")
+                return self._undone(s, voided, today)
+        except LedgerError as exc:
+            return say(ReplyKind.REFUSED, None, str(exc))
 
     def edit(self, message: Message, revision: str) -> Reply:
         """The message `message.source_id` was edited: its entries become the new text's (void and re-log, audited)."""
         today = self.today_for(message)
         assert message.source_id, "an edit names the message it changes"
         parsed = self._parse(message, today)
-        with self.db.session() as s:
-            staff = find_staff(s, message.user)
-            if staff is None or not staff.active:
-                return SILENT  # nothing of theirs was logged
-            why = parsed.error.message if parsed.error is not None else _too_many(parsed)
-            if why:
-                return say("error", None, f"Your edit was not applied, the entries from before it stand. {why}")
-            _, unknown = self._bare_keys(s, parsed)
-            if unknown:
-                return say("error", None, f"Your edit was not applied, the entries from before it stand. {unknown}")
-            drafts = _drafts(parsed)
-            try:
+        try:
+            with self.db.transaction() as s:
+                staff = find_staff(s, message.user)
+                if staff is None or not staff.active:
+                    return SILENT  # nothing of theirs was logged
+                why = parsed.error.message if parsed.error is not None else _too_many(parsed)
+                if why:
+                    return say(ReplyKind.ERROR, None, f"Your edit was not applied, the entries from before it stand. {why}")
+                _, unknown = self._bare_keys(s, parsed)
+                if unknown:
+                    return say(ReplyKind.ERROR, None, f"Your edit was not applied, the entries from before it stand. {unknown}")
+                drafts = _drafts(parsed)
                 voided, added, duplicate = replace_source(
                     s,
                     message.source_id,
@@ -275,38 +287,36 @@ class Assistant:
                     source_link=message.link,
                     source_digest=text_digest(message.text),
                 )
-            except LedgerError as exc:
-                s.rollback()
-                return say("error", None, f"Your edit was not applied, the entries from before it stand. {exc}")
-            if duplicate:
-                return Reply("edited", duplicate=True)
-            ENTRIES.labels(message.source).inc(len(added))
-            if not voided and not added:
-                return SILENT
-            lines = [f"• was: {self._entry_words(e, today)}" for e in voided] + [f"• now: {self._entry_words(e, today)}" for e in added]
-            return Reply(
-                "edited",
-                (Section("Updated from your edit:", tuple(lines)), Section(None, tuple(self._progress(s, [*voided, *added], today)))),
-                entry_ids=tuple(e.id for e in added),
-            )
+                if duplicate:
+                    return Reply(ReplyKind.EDITED, duplicate=True)
+                ENTRIES.labels(message.source).inc(len(added))
+                if not voided and not added:
+                    return SILENT
+                lines = [f"• was: {self._entry_words(e, today)}" for e in voided] + [f"• now: {self._entry_words(e, today)}" for e in added]
+                return Reply(
+                    ReplyKind.EDITED,
+                    (Section("Updated from your edit:", tuple(lines)), Section(None, tuple(self._progress(s, [*voided, *added], today)))),
+                    entry_ids=tuple(e.id for e in added),
+                )
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, f"Your edit was not applied, the entries from before it stand. {exc}")
 
     def deleted(self, user: str, source_id: str, today: date | None = None) -> Reply:
         """The message was deleted: its entries are voided (kept, with who and why)."""
         today = self.today(today)
-        with self.db.session() as s:
-            staff = find_staff(s, user)
-            if staff is None:
-                return SILENT
-            try:
+        try:
+            with self.db.transaction() as s:
+                staff = find_staff(s, user)
+                if staff is None:
+                    return SILENT
                 voided = void_source(s, source_id, by=staff, reason="message deleted")
-            except LedgerError as exc:
-                s.rollback()
-                return say("error", None, f"Your message was deleted but its time still counts: {exc}")
-            if not voided:
-                return SILENT
-            lines = [f"• {self._entry_words(e, today)}" for e in voided]
-            title = "Your message was deleted, so its time no longer counts:"
-            return Reply("undo", (Section(title, tuple(lines)), Section(None, tuple(self._progress(s, voided, today)))))
+                if not voided:
+                    return SILENT
+                lines = [f"• {self._entry_words(e, today)}" for e in voided]
+                title = "Your message was deleted, so its time no longer counts:"
+                return Reply(ReplyKind.UNDO, (Section(title, tuple(lines)), Section(None, tuple(self._progress(s, voided, today)))))
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, f"Your message was deleted but its time still counts: {exc}")
 
     def log_form(
         self, user: str, form: EntryForm, *, source_id: str, today: date | None = None, link: str | None = None
@@ -316,12 +326,12 @@ class Assistant:
         errors = form.errors(today, self.settings.max_minutes_per_entry)
         if errors:
             return None, errors
-        with self.db.session() as s:
-            staff = find_staff(s, user)
-            if staff is None or not staff.active:
-                return None, {"patient": "You're not on the staff roster; ask an admin to add you before logging time."}
-            draft = form.draft()
-            try:
+        try:
+            with self.db.transaction() as s:
+                staff = find_staff(s, user)
+                if staff is None or not staff.active:
+                    return None, {"patient": "You're not on the staff roster; ask an admin to add you before logging time."}
+                draft = form.draft()
                 result = log_entries(
                     s,
                     [draft],
@@ -333,14 +343,13 @@ class Assistant:
                     max_minutes=self.settings.max_minutes_per_entry,
                     source_link=link,
                 )
-            except LedgerError as exc:
-                s.rollback()
-                return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
-            entry = result.entries[0]
-            if not result.duplicate:
-                ENTRIES.labels("modal").inc()
-            title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
-            return Reply("logged", (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
+                entry = result.entries[0]
+                if not result.duplicate:
+                    ENTRIES.labels("modal").inc()
+                title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
+                return Reply(ReplyKind.LOGGED, (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
+        except LedgerError as exc:
+            return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
 
     def home(self, user: str, today: date | None = None) -> Home | Reply:
         """What a staff member sees on the bot's Home tab."""
@@ -384,13 +393,13 @@ class Assistant:
             if isinstance(staff, Reply):
                 return staff, None
             if not staff.is_admin:
-                return say("refused", None, "Only admins can pull the billing report; ask a practice admin."), None
+                return say(ReplyKind.REFUSED, None, "Only admins can pull the billing report; ask a practice admin."), None
             try:
                 month = parse_month(month_text) if month_text.strip() else previous_month(today)
             except ValueError as exc:
-                return say("error", None, f"{exc} Say it like \"report 2026-10\"."), None
+                return say(ReplyKind.ERROR, None, f"{exc} Say it like \"report 2026-10\"."), None
             items = month_results(s, month, self.policy)
-            return say("report", f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
+            return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
 
     # --- intents ---------------------------------------------------------------------
 
@@ -410,20 +419,20 @@ class Assistant:
         return handlers[intent.name](s, staff, args, today)
 
     def _help(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        return say("help", "Here is what I understand:", *HELP_LINES)
+        return say(ReplyKind.HELP, "Here is what I understand:", *HELP_LINES)
 
     def _log(self, s: Session, staff: Staff, message: Message, parsed: ParseResult, today: date) -> Reply:
         if parsed.error is not None:
             text = parsed.error.message
             if EXAMPLE not in text and 'like "' not in text:
                 text = f"{text} {EXAMPLE}"
-            return say("error", None, f"Nothing was logged. {text}")
+            return say(ReplyKind.ERROR, None, f"Nothing was logged. {text}")
         too_many = _too_many(parsed)
         if too_many:
-            return say("error", None, f"Nothing was logged. {too_many}")
+            return say(ReplyKind.ERROR, None, f"Nothing was logged. {too_many}")
         bare, unknown = self._bare_keys(s, parsed)
         if unknown:
-            return say("error", None, f"Nothing was logged. {unknown}")
+            return say(ReplyKind.ERROR, None, f"Nothing was logged. {unknown}")
         drafts = _drafts(parsed)
         group = message.source_id or f"{message.source}:{uuid.uuid4().hex}"
         try:
@@ -444,9 +453,9 @@ class Assistant:
                 # Not the sender's doing (a late retry of a message edited since): nothing to tell them.
                 log.warning("idempotency key reused with another text; nothing logged", extra={"source": message.source})
                 return SILENT
-            return say("error", None, str(exc))
+            return say(ReplyKind.ERROR, None, str(exc))
         except LedgerError as exc:
-            return say("error", None, f"Nothing was logged. {exc}")
+            return say(ReplyKind.ERROR, None, f"Nothing was logged. {exc}")
         entries = result.entries
         if not result.duplicate:
             ENTRIES.labels(message.source).inc(len(entries))
@@ -464,7 +473,7 @@ class Assistant:
             body.append(f'(I read {read} as the patient{"s" if len(bare) > 1 else ""}; "pt {bare[0]}" makes it certain.)')
         progress = self._progress(s, entries, today)
         return Reply(
-            "logged",
+            ReplyKind.LOGGED,
             (Section(title, tuple(body)), Section(None, tuple(progress))),
             entry_ids=tuple(e.id for e in entries),
             duplicate=duplicate,
@@ -505,14 +514,14 @@ class Assistant:
     def _undo_last(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         voided = void_last(s, by=staff)
         if not voided:
-            return say("undo", None, "Nothing to undo: you have no logged time left to take back.")
+            return say(ReplyKind.UNDO, None, "Nothing to undo: you have no logged time left to take back.")
         return self._undone(s, voided, today)
 
     def _undone(self, s: Session, voided: list[TimeEntry], today: date) -> Reply:
         lines = [self._entry_words(e, today) for e in voided]
         title = f"Undone: {lines[0]}." if len(lines) == 1 else f"Undone {len(lines)} entries:"
         body = [] if len(lines) == 1 else [f"• {line}" for line in lines]
-        return Reply("undo", (Section(title, tuple(body)), Section(None, tuple(self._progress(s, voided, today)))))
+        return Reply(ReplyKind.UNDO, (Section(title, tuple(body)), Section(None, tuple(self._progress(s, voided, today)))))
 
     def _status(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         key = args["patient"]
@@ -523,15 +532,15 @@ class Assistant:
         first = {"consent": consent_answer, "missing": missing_answer}.get(args.get("focus", "all"))
         title = first(item) if first else lines[0]
         rest = lines if first else lines[1:]
-        return say("status", title, *[line.strip() for line in rest])
+        return say(ReplyKind.STATUS, title, *[line.strip() for line in rest])
 
     def _patient_month(self, s: Session, key: str, today: date) -> PatientMonth | Reply:
         patient = find_patient(s, key)
         if patient is None:
-            return say("error", None, f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
+            return say(ReplyKind.ERROR, None, f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
         items = month_results(s, today, self.policy, patient_keys=[patient.key])
         if not items:
-            return say("error", None, f"Patient {key} is inactive.")
+            return say(ReplyKind.ERROR, None, f"Patient {key} is inactive.")
         return items[0]
 
     def _due(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
@@ -540,7 +549,7 @@ class Assistant:
         if "before_day" in args:
             day = int(args["before_day"])
             if not today.day <= day <= last.day:
-                return say("error", None, f"The {ordinal(day)} is not ahead of us in {today:%B}; ask \"who needs time before the 30th?\" with a day from {today.day} to {last.day}.")
+                return say(ReplyKind.ERROR, None, f"The {ordinal(day)} is not ahead of us in {today:%B}; ask \"who needs time before the 30th?\" with a day from {today.day} to {last.day}.")
             deadline = today.replace(day=day)
         needs = needs_time(month_results(s, today, self.policy), self.policy)
         if args.get("close"):
@@ -549,20 +558,20 @@ class Assistant:
         left = f"{days_left_words(today, deadline, self.settings.holidays)} left until {until}, today included"
         if not needs:
             what = f"within {CLOSE_MINUTES} min of a code" if args.get("close") else "short of a threshold"
-            return say("due", f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")
+            return say(ReplyKind.DUE, f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")
         lines = [need_line(n) for n in needs[:LIST_LIMIT]]
         if len(needs) > LIST_LIMIT:
             lines.append(f"…and {len(needs) - LIST_LIMIT} more.")
         noun = "patients need" if len(needs) != 1 else "patient needs"
         close = f" within {CLOSE_MINUTES} min of a code" if args.get("close") else ""
         title = f"{len(needs)} {noun} time{close} in {month_words(first, today)}, closest first; {left}:"
-        return say("due", title, *lines)
+        return say(ReplyKind.DUE, title, *lines)
 
     def _my_time(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         start, end, words = period_bounds(args.get("period", "today"), today)
         entries = staff_entries(s, staff.id, start, end)
         if not entries:
-            return say("my_time", None, f"You have no time logged {words}.")
+            return say(ReplyKind.MY_TIME, None, f"You have no time logged {words}.")
         total = sum(e.minutes for e in entries)
         lines = []
         for e in entries[: LIST_LIMIT * 2]:
@@ -574,28 +583,62 @@ class Assistant:
             lines.append(f"…and {len(entries) - LIST_LIMIT * 2} more.")
         patients = len({e.patient_key for e in entries})
         title = f"Your time {words}: {total} min in {plural(len(entries), 'entry', 'entries')} for {plural(patients, 'patient')}."
-        return say("my_time", title, *lines)
+        return say(ReplyKind.MY_TIME, title, *lines)
 
     def _no_consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         first, _ = month_bounds(today)
         rows = [gap_line(g) for g in consent_gaps(month_results(s, today, self.policy))]
         if not rows:
-            return say("no_consent", None, f"Every patient with time in {month_words(first, today)} has consent on file.")
+            return say(ReplyKind.NO_CONSENT, None, f"Every patient with time in {month_words(first, today)} has consent on file.")
         shown = rows[:LIST_LIMIT] + ([f"…and {len(rows) - LIST_LIMIT} more."] if len(rows) > LIST_LIMIT else [])
         title = f"{plural(len(rows), 'patient')} with time in {month_words(first, today)} but no consent (that time can't be billed until it is recorded):"
-        return say("no_consent", title, *shown)
+        return say(ReplyKind.NO_CONSENT, title, *shown)
+
+    def record_consent(
+        self, by: str | None, key: str, *, program: str, status: str, method: str | None, when: date | None = None, today: date | None = None
+    ) -> ConsentRecorded | Reply:
+        """Record a consent event: the use case behind chat's "consent 123 verbal today" and `ccmbot consent`.
+
+        by: the roster member recording it, who must be a practitioner or an admin; None is the operator
+        at the shell (`ccmbot consent` without --by), audited without an actor."""
+        today = self.today(today)
+        try:
+            with self.db.transaction() as s:
+                staff: Staff | None = None
+                if by is not None:
+                    found = self._roster_member(s, by)
+                    if isinstance(found, Reply):
+                        return found
+                    staff = found
+                    refusal = self._may_record_consent(s, staff)
+                    if refusal:
+                        return refusal
+                return self._recorded_consent(s, staff, key, program, status, method, when or today, today)
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, str(exc))
+
+    def _may_record_consent(self, s: Session, staff: Staff) -> Reply | None:
+        if staff.is_admin or staff.track == Track.practitioner:
+            return None
+        who = either([m.name for m in consent_recorders(s)[:3]] or ["an admin"])
+        return say(ReplyKind.REFUSED, None, f"Only practitioners (physician, NP, PA, CNS, CNM) and admins can record consent. Ask {who} to record it.")
+
+    def _recorded_consent(
+        self, s: Session, staff: Staff | None, key: str, program: str, status: str, method: str | None, when: date, today: date
+    ) -> ConsentRecorded:
+        patient = require_active_patient(s, key)
+        consent = record_consent(s, patient, program=program, status=status, effective_date=when, by=staff, method=method, today=today)
+        return ConsentRecorded(patient.key, program, status, method, when, changed=consent is not None)
 
     def _consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        if not (staff.is_admin or staff.track == Track.practitioner):
-            who = either([m.name for m in self._consent_recorders(s)] or ["an admin"])
-            return say(
-                "refused", None, f"Only practitioners (physician, NP, PA, CNS, CNM) and admins can record consent. Ask {who} to record it."
-            )
+        refusal = self._may_record_consent(s, staff)
+        if refusal:
+            return refusal
         usage = 'Say it like "consent 123 verbal today", "consent 123 written 11/2", "consent 123 RPM verbal" or "consent 123 declined".'
         rest = args.get("rest", "")
         key_match = re.match(r"^(?:pt\.?\s*|patient\s*|#)?(?P<key>[\w-]*\d[\w-]*)\b\s*(?P<tail>.*)$", rest, re.I)
         if not key_match:
-            return say("error", None, f"Which patient? {usage}")
+            return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
         key, tail = key_match.group("key"), key_match.group("tail")
         key = clean_key(key)
         words = set(re.findall(r"[a-z]+", tail.lower()))
@@ -603,39 +646,34 @@ class Assistant:
         status = "declined" if words & {"declined", "declines", "refused", "no"} else "revoked" if words & {"revoked", "revoke", "withdrew", "withdrawn"} else "granted"
         method = "verbal" if words & {"verbal", "verbally", "phone"} else "written" if words & {"written", "signed", "paper", "form"} else None
         if status == "granted" and method is None:
-            return say("error", None, f"How was consent given, verbal or written? {usage}")
+            return say(ReplyKind.ERROR, None, f"How was consent given, verbal or written? {usage}")
         try:
             when = read_date(tail, today) or today
         except ValueError as exc:
-            return say("error", None, f"{exc} {usage}")
-        patient = require_active_patient(s, key)
-        consent = record_consent(s, patient, program=program, status=status, effective_date=when, by=staff, method=method, today=today)
+            return say(ReplyKind.ERROR, None, f"{exc} {usage}")
+        done = self._recorded_consent(s, staff, key, program, status, method, when, today)
         how = f" ({method})" if method else ""
-        if consent is None:
-            return say("consent", None, f"Already on file: patient {patient.key} {program} consent {status}{how} on {when.isoformat()}.")
+        if not done.changed:
+            return say(ReplyKind.CONSENT, None, f"Already on file: patient {done.patient} {program} consent {status}{how} on {when.isoformat()}.")
         verb = {"granted": "gave", "declined": "declined", "revoked": "revoked"}[status]
-        title = f"Recorded: patient {patient.key} {verb} {program} consent{how} on {day_words(when)} {when.year}."
-        item = month_results(s, today, self.policy, patient_keys=[patient.key])
+        title = f"Recorded: patient {done.patient} {verb} {program} consent{how} on {day_words(when)} {when.year}."
+        item = month_results(s, today, self.policy, patient_keys=[done.patient])
         progress = [progress_line(item[0], program, today)] if item else []
-        return say("consent", title, *progress)
-
-    def _consent_recorders(self, s: Session) -> list[Staff]:
-        people = s.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))
-        return [m for m in people if m.is_admin or m.track == Track.practitioner][:3]
+        return say(ReplyKind.CONSENT, title, *progress)
 
     def _close_month(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
         raw = args["month"]
         try:
             month = parse_month(raw) if re.match(r"^\d", raw) else self._named_month(raw, today)
         except ValueError as exc:
-            return say("error", None, f"{exc} Say it like \"close 2026-10\".")
+            return say(ReplyKind.ERROR, None, f"{exc} Say it like \"close 2026-10\".")
         if args["intent"] == "close_month":
             if month >= month_bounds(today)[0]:
-                return say("error", None, f"{month:%B %Y} has not ended yet; a month can be closed once it is over.")
+                return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not ended yet; a month can be closed once it is over.")
             close_month(s, month, by=staff)
-            return say("month", None, f"{month:%B %Y} is closed: no time can be logged, changed or undone in it until an admin reopens it.")
+            return say(ReplyKind.MONTH, None, f"{month:%B %Y} is closed: no time can be logged, changed or undone in it until an admin reopens it.")
         reopen_month(s, month, by=staff)
-        return say("month", None, f"{month:%B %Y} is open again for changes; close it again when the corrections are in.")
+        return say(ReplyKind.MONTH, None, f"{month:%B %Y} is open again for changes; close it again when the corrections are in.")
 
     @staticmethod
     def _named_month(raw: str, today: date) -> date:
@@ -656,20 +694,13 @@ class Assistant:
         try:
             staff = find_staff(s, user)
         except LedgerError as exc:  # a name two staff members share
-            return say("error", None, str(exc))
+            return say(ReplyKind.ERROR, None, str(exc))
         if staff is None or not staff.active:
             return self._not_on_roster(s, user, staff)
         return staff
 
     def _not_on_roster(self, s: Session, user: str, staff: Staff | None) -> Reply:
         if staff is not None:
-            return say("unknown_user", None, f"{staff.name} is marked inactive on the staff roster; ask an admin to reactivate you.")
-        admins = [m.name for m in s.scalars(select(Staff).where(Staff.is_admin.is_(True), Staff.active.is_(True)).order_by(Staff.name))]
-        who = either(admins[:3] or ["a practice admin"])
-        return say(
-            "unknown_user",
-            None,
-            "You're not on the care team's staff roster yet, so I can't log time or show patients for you. "
-            f"Ask {who} to add you (`ccmbot staff add \"Your Name\" --role rn --slack-id {user}`).",
-        )
+            return say(ReplyKind.UNKNOWN_USER, None, f"{staff.name} is marked inactive on the staff roster; ask an admin to reactivate you.")
+        return not_on_roster(AddMe(user, either([m.name for m in admins(s)[:3]] or ["a practice admin"])))
 

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from bot.months import month_bounds, previous_month
 from storage.db import Database
-from storage.ledger import EntryDraft, log_entries
-from storage.models import Patient
-from storage.roster import PatientFields, find_staff, import_patients_csv, import_staff_csv, upsert_patient
+from storage.ledger import EntryDraft, find_patient, log_entries
+from storage.roster import PatientFields, find_staff, has_patients, import_patients_csv, import_staff_csv, upsert_patient
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"
@@ -103,9 +100,9 @@ def seed(database: Database, today: date) -> None:
     """Load the example roster and the demo patients, then this month's and last month's minutes."""
     if not (EXAMPLES / "staff.csv").is_file():
         raise ValueError(f"the demo needs the example roster in {EXAMPLES}; run it from a clone of the project")
-    with database.session() as s:
+    with database.transaction() as s:
         import_staff_csv(s, EXAMPLES / "staff.csv")
-        if s.scalar(select(func.count()).select_from(Patient)) == 0:
+        if not has_patients(s):
             import_patients_csv(s, EXAMPLES / "patients.csv", today=today)
         for p in demo_patients():
             consent_day = date(today.year - 1, 6, 1) + timedelta(days=int(p.key) % 180)
@@ -118,9 +115,9 @@ def seed(database: Database, today: date) -> None:
                 programs=p.programs,
                 consents=[(program, consent_day, p.consent) for program in p.programs.split(";")] if p.consent else [],
             )
-            if s.scalar(select(Patient.id).where(Patient.key == p.key)) is None:
+            if find_patient(s, p.key) is None:
                 upsert_patient(s, fields, actor=None, today=today)
-        s.commit()
+        s.flush()
         staff = {name: find_staff(s, name) for name in CLINICAL + PRACTITIONERS}
         this_first, _ = month_bounds(today)
         last_first, last_last = month_bounds(previous_month(today))

@@ -14,22 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
 from bot.observability import REMINDERS
 from bot.months import is_business_day, month_bounds, previous_month
-from bot.replies import Reply, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
+from bot.replies import Reply, ReplyKind, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
 from bot.evaluation import month_results, policy_from
 from bot.patient_month import PatientMonth, summarize
 from bot.report import as_csv
 from bot.worklist import Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
-from storage.models import Staff
 from storage.queries import patients_of
+from storage.roster import active_slack_ids, staff_by_slack_id
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +158,7 @@ class Reminders:
 
     def _staff_ids(self) -> list[str]:
         with self.db.session() as s:
-            rows = s.scalars(select(Staff.slack_user_id).where(Staff.active.is_(True), Staff.slack_user_id.is_not(None)).order_by(Staff.slack_user_id))
-            return [r for r in rows if r]
+            return active_slack_ids(s)
 
     # --- sending -----------------------------------------------------------------------
 
@@ -176,7 +174,7 @@ class Reminders:
         for item in due:
             if item.key in done:
                 continue
-            with self.db.session() as s:
+            with self.db.transaction() as s:  # committed before anything is posted
                 if not claim(s, kind=item.kind, period=item.period, target=item.target):
                     outcomes.append(Outcome(item, "taken"))
                     continue
@@ -192,12 +190,12 @@ class Reminders:
                 self.poster.post(post)
         except Exception as exc:
             log.error("reminder %s failed: %s", item.key, type(exc).__name__)
-            with self.db.session() as s:
+            with self.db.transaction() as s:
                 finish(s, item.key, "failed", type(exc).__name__)
             REMINDERS.labels(item.kind, "failed").inc()
             return Outcome(item, "failed")
         status = "sent" if posts else "empty"
-        with self.db.session() as s:
+        with self.db.transaction() as s:
             finish(s, item.key, status)
         REMINDERS.labels(item.kind, status).inc()
         return Outcome(item, status, posts)
@@ -250,10 +248,10 @@ class Reminders:
             f"Who still needs time in {month_words(today, today)}: {plural(len(needs), 'patient')}, {self._at_stake(needs)} at stake "
             f"(estimated). {self._left(today)}."
         )
-        return [Post(item.target, Reply("digest", (Section(title), *sections)), log_button=True)]
+        return [Post(item.target, Reply(ReplyKind.DIGEST, (Section(title), *sections)), log_button=True)]
 
     def _nudge(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
-        staff = s.scalars(select(Staff).where(Staff.slack_user_id == item.target)).one_or_none()
+        staff = staff_by_slack_id(s, item.target)
         if staff is None:
             return []
         close = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.nudge_within]
@@ -264,7 +262,7 @@ class Reminders:
         if not needs:
             return []
         title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
-        return [Post(item.target, Reply("nudge", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
+        return [Post(item.target, Reply(ReplyKind.NUDGE, (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
 
     def _final_call(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.final_call_within]
@@ -274,14 +272,14 @@ class Reminders:
             f"Final call: today is the last business day of {today:%B}. {plural(len(needs), 'patient')} can still reach a code "
             f"with {self.settings.final_call_within} min or less, {self._at_stake(needs)} at stake (estimated):"
         )
-        return [Post(item.target, Reply("final_call", (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
+        return [Post(item.target, Reply(ReplyKind.FINAL_CALL, (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
 
     def _consent_gaps(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         gaps = consent_gaps(snapshot.items(s, today))
         if not gaps:
             return []
         title = f"Consent gaps: {plural(len(gaps), 'patient')} with time in {today:%B} but no consent; that time can't be billed until consent is recorded:"
-        return [Post(item.target, Reply("consent_gaps", (Section(title, tuple(gap_line(g) for g in gaps)),)))]
+        return [Post(item.target, Reply(ReplyKind.CONSENT_GAPS, (Section(title, tuple(gap_line(g) for g in gaps)),)))]
 
     def _summary(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         month = previous_month(today)
@@ -300,4 +298,4 @@ class Reminders:
             billed.append(f"…and {len(billable) - SUMMARY_LIST} more: every patient is in the attached CSV.")
         if billed:
             sections.append(Section("Billable:", tuple(billed)))
-        return [Post(item.target, Reply("summary", tuple(sections)), file=(f"ccm-report-{month:%Y-%m}.csv", as_csv(items)))]
+        return [Post(item.target, Reply(ReplyKind.SUMMARY, tuple(sections)), file=(f"ccm-report-{month:%Y-%m}.csv", as_csv(items)))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date
 
 from bot.billing import Blocker, CodeLine
@@ -61,12 +62,70 @@ class Section:
     lines: tuple[str, ...] = ()
 
 
+class ReplyKind(StrEnum):
+    """What a reply is; the doors ask its properties instead of comparing names."""
+
+    LOGGED = "logged"
+    EDITED = "edited"
+    UNDO = "undo"
+    STATUS = "status"
+    DUE = "due"
+    MY_TIME = "my_time"
+    CONSENT = "consent"
+    NO_CONSENT = "no_consent"
+    MONTH = "month"
+    REPORT = "report"
+    HELP = "help"
+    HINT = "hint"
+    ERROR = "error"
+    REFUSED = "refused"
+    UNKNOWN_USER = "unknown_user"
+    SILENT = "silent"
+    # Reminders
+    DIGEST = "digest"
+    NUDGE = "nudge"
+    FINAL_CALL = "final_call"
+    CONSENT_GAPS = "consent_gaps"
+    SUMMARY = "summary"
+
+    @property
+    def is_refusal(self) -> bool:
+        """Nothing was done: the sender must say it again differently (a CLI exits 2)."""
+        return self in (ReplyKind.ERROR, ReplyKind.REFUSED, ReplyKind.UNKNOWN_USER, ReplyKind.HINT)
+
+    @property
+    def confirms_entries(self) -> bool:
+        """It confirms stored entries: it carries their Undo button."""
+        return self in (ReplyKind.LOGGED, ReplyKind.EDITED)
+
+    @property
+    def private_in_channel(self) -> bool:
+        """Said in a channel, only the sender sees it (confirmations name patients; errors are theirs)."""
+        return self in (ReplyKind.LOGGED, ReplyKind.ERROR, ReplyKind.UNKNOWN_USER, ReplyKind.REFUSED)
+
+
+@dataclass(frozen=True)
+class AddMe:
+    """The "add me to the roster" hint for someone not on it, kept as data so a door that knows the
+    person's name (Slack) can put it in the command instead of a placeholder."""
+
+    slack_id: str
+    ask: str  # who to ask: "Dr. Okafor or Dana Whitfield"
+
+    def sentence(self, name: str = "Your Name") -> str:
+        return (
+            "You're not on the care team's staff roster yet, so I can't log time or show patients for you. "
+            f'Ask {self.ask} to add you (`ccmbot staff add "{name}" --role rn --slack-id {self.slack_id}`).'
+        )
+
+
 @dataclass(frozen=True)
 class Reply:
-    kind: str  # logged | status | due | my_time | consent | no_consent | undo | help | hint | error | refused | unknown_user | month | silent
+    kind: ReplyKind
     sections: tuple[Section, ...] = ()
     entry_ids: tuple[int, ...] = ()  # the entries this reply confirms: an Undo button voids exactly these
     duplicate: bool = False  # the same message again (a retry): it was answered the first time
+    add_me: AddMe | None = None  # for ReplyKind.UNKNOWN_USER: how to be added to the roster
 
     @property
     def silent(self) -> bool:
@@ -82,10 +141,14 @@ class Reply:
         return "\n".join(out)
 
 
-SILENT = Reply("silent")
+SILENT = Reply(ReplyKind.SILENT)
 
 
-def say(kind: str, title: str | None, *lines: str, entry_ids: tuple[int, ...] = (), duplicate: bool = False) -> Reply:
+def not_on_roster(add_me: AddMe, name: str = "Your Name") -> Reply:
+    return Reply(ReplyKind.UNKNOWN_USER, (Section(None, (add_me.sentence(name),)),), add_me=add_me)
+
+
+def say(kind: ReplyKind, title: str | None, *lines: str, entry_ids: tuple[int, ...] = (), duplicate: bool = False) -> Reply:
     return Reply(kind, (Section(title, tuple(lines)),), entry_ids=entry_ids, duplicate=duplicate)
 
 

@@ -48,9 +48,7 @@ def claim(session: Session, *, kind: str, period: str, target: str) -> bool:
             .where(ReminderDelivery.key == key, ReminderDelivery.status == "failed", ReminderDelivery.attempts < MAX_ATTEMPTS)
             .values(status="claimed", attempts=ReminderDelivery.attempts + 1, claimed_at=utcnow())
         )
-        session.commit()
-        return retried.rowcount == 1
-    session.commit()
+        return retried.rowcount == 1  # type: ignore[attr-defined,no-any-return]
     return True
 
 
@@ -60,4 +58,3 @@ def finish(session: Session, key: str, status: str, error: str | None = None) ->
     if status != "failed":
         values["sent_at"] = utcnow()
     session.execute(update(ReminderDelivery).where(ReminderDelivery.key == key).values(**values))
-    session.commit()

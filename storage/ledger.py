@@ -1,8 +1,9 @@
-"""The write path: every change and its audit row commit in one transaction.
+"""The write path: every change and its audit row, in the caller's transaction.
 
-Logging is idempotent on a source key: the same message (a Slack retry, a
-re-run import) stores once and says it was a duplicate. Refusals are typed so
-that every door can explain them in its own words.
+Functions here add and flush; the door's unit of work (`with db.transaction() as s:`) commits,
+so a change and its audit row land together or not at all. Logging is idempotent on a source
+key: the same message (a Slack retry, a re-run import) stores once and says it was a duplicate.
+Refusals are typed so that every door can explain them in its own words.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, case, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Date, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_for
@@ -150,7 +150,6 @@ def rebuild_month_totals(session: Session) -> None:
             select(month, TimeEntry.patient_id, *sums).where(TimeEntry.voided_at.is_(None)).group_by(month, TimeEntry.patient_id),
         )
     )
-    session.commit()
 
 
 def entry_snapshot(entry: TimeEntry) -> dict[str, Any]:
@@ -242,11 +241,15 @@ def _new_entries(
     max_minutes: int,
     source_link: str | None,
     source_digest: str | None,
-) -> list[TimeEntry]:
+    audited: bool = True,
+) -> list[TimeEntry] | None:
+    """The drafts as entries, or None when another transaction already holds `key_prefix#0`.
+
+    audited=False leaves the "entry.log" audit rows to the caller (an edit writes its voids first)."""
     patients = [check_entry(session, d, today=today, max_minutes=max_minutes) for d in drafts]
-    entries = []
+    rows = []
     for index, (draft, patient) in enumerate(zip(drafts, patients)):
-        entry = TimeEntry(
+        rows.append(dict(
             patient_id=patient.id,
             performed_by_id=performed_by.id,
             logged_by_id=logged_by.id,
@@ -263,14 +266,31 @@ def _new_entries(
             source_link=source_link,
             source_digest=source_digest,
             created_at=utcnow(),
-        )
+        ))
+    # The first key is claimed with ON CONFLICT DO NOTHING: a second process logging the same
+    # message waits for the first to commit and then inserts nothing, without failing its transaction.
+    claimed = session.execute(
+        insert_for(session)(TimeEntry).values(**rows[0]).on_conflict_do_nothing(index_elements=["source_key"]).returning(TimeEntry.id)
+    ).scalar()
+    if claimed is None:
+        return None
+    first = session.get(TimeEntry, claimed)
+    assert first is not None
+    entries = [first]
+    for row in rows[1:]:
+        entry = TimeEntry(**row)
         session.add(entry)
         entries.append(entry)
     session.flush()
     for entry in entries:
         _bump_total(session, entry, +1)
-        audit(session, logged_by, "entry.log", "time_entry", entry.id, None, entry_snapshot(entry))
+        if audited:
+            _audit_logged(session, logged_by, entry)
     return entries
+
+
+def _audit_logged(session: Session, by: Staff, entry: TimeEntry) -> None:
+    audit(session, by, "entry.log", "time_entry", entry.id, None, entry_snapshot(entry))
 
 
 def log_entries(
@@ -297,29 +317,23 @@ def log_entries(
     first_key = f"{source_group}#0"
     if _seen_source(session, first_key, source_digest):
         return LogResult(_active_group_entries(session, source_group), duplicate=True)
-    try:
-        entries = _new_entries(
-            session,
-            drafts,
-            performed_by=performed_by,
-            logged_by=logged_by,
-            source=source,
-            source_group=source_group,
-            key_prefix=source_group,
-            today=today,
-            max_minutes=max_minutes,
-            source_link=source_link,
-            source_digest=source_digest,
-        )
-        session.commit()
-    except IntegrityError:
-        # Another process stored the same source key between our check and our insert.
-        session.rollback()
+    entries = _new_entries(
+        session,
+        drafts,
+        performed_by=performed_by,
+        logged_by=logged_by,
+        source=source,
+        source_group=source_group,
+        key_prefix=source_group,
+        today=today,
+        max_minutes=max_minutes,
+        source_link=source_link,
+        source_digest=source_digest,
+    )
+    if entries is None:
+        # Another process stored the same message between our check and our insert.
         _seen_source(session, first_key, source_digest)
         return LogResult(_active_group_entries(session, source_group), duplicate=True)
-    except Exception:
-        session.rollback()
-        raise
     return LogResult(entries, duplicate=False)
 
 
@@ -333,13 +347,23 @@ def _seen_source(session: Session, source_key: str, digest: str | None) -> bool:
     return True
 
 
-def _void(session: Session, entry: TimeEntry, by: Staff, reason: str) -> None:
+def _void(session: Session, entry: TimeEntry, by: Staff, reason: str) -> bool:
+    """Void one entry if it is still active; False when another transaction voided it first.
+
+    A conditional UPDATE, not an attribute change: two processes voiding the same entry (a
+    deleted message handled twice) take its minutes off the month total once."""
     before = entry_snapshot(entry)
-    entry.voided_at = utcnow()
-    entry.voided_by_id = by.id
-    entry.void_reason = reason
+    changed = session.execute(
+        update(TimeEntry)
+        .where(TimeEntry.id == entry.id, TimeEntry.voided_at.is_(None))
+        .values(voided_at=utcnow(), voided_by_id=by.id, void_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     _bump_total(session, entry, -1)
     audit(session, by, "entry.void", "time_entry", entry.id, before, entry_snapshot(entry))
+    return True
 
 
 def can_change_entry(entry: TimeEntry, by: Staff) -> bool:
@@ -355,10 +379,8 @@ def void_entries(session: Session, entry_ids: Sequence[int], *, by: Staff, reaso
             raise NotAllowed("Only the person who logged this time, or an admin, can undo it.")
         if entry.voided_at is None and is_month_closed(session, entry.service_date):
             raise ClosedMonth(f"{entry.service_date:%B %Y} is closed for billing; an admin must reopen it first.")
-    voided = [e for e in entries if e.voided_at is None]
-    for entry in voided:
-        _void(session, entry, by, reason)
-    session.commit()
+    voided = [e for e in entries if e.voided_at is None and _void(session, e, by, reason)]
+    session.flush()
     return voided
 
 
@@ -405,38 +427,37 @@ def replace_source(
     if session.scalars(select(TimeEntry.id).where(TimeEntry.source_key.startswith(key_prefix + "#"))).first() is not None:
         return [], _active_group_entries(session, source_group), True
     old = _active_group_entries(session, source_group)
-    try:
-        for entry in old:
-            if not can_change_entry(entry, logged_by):
-                raise NotAllowed("Only the person who logged this time, or an admin, can change it.")
-            if is_month_closed(session, entry.service_date):
-                raise ClosedMonth(f"{entry.service_date:%B %Y} is closed for billing; an admin must reopen it first.")
-            _void(session, entry, logged_by, "message edited")
-        added = (
-            _new_entries(
-                session,
-                drafts,
-                performed_by=performed_by,
-                logged_by=logged_by,
-                source=source,
-                source_group=source_group,
-                key_prefix=key_prefix,
-                today=today,
-                max_minutes=max_minutes,
-                source_link=source_link,
-                source_digest=source_digest,
-            )
-            if drafts
-            else []
+    for entry in old:
+        if not can_change_entry(entry, logged_by):
+            raise NotAllowed("Only the person who logged this time, or an admin, can change it.")
+        if is_month_closed(session, entry.service_date):
+            raise ClosedMonth(f"{entry.service_date:%B %Y} is closed for billing; an admin must reopen it first.")
+    added: list[TimeEntry] = []
+    if drafts:
+        # The new entries claim the revision's key first: a second handler of the same edit stops
+        # here, before it voids anything.
+        claimed = _new_entries(
+            session,
+            drafts,
+            performed_by=performed_by,
+            logged_by=logged_by,
+            source=source,
+            source_group=source_group,
+            key_prefix=key_prefix,
+            today=today,
+            max_minutes=max_minutes,
+            source_link=source_link,
+            source_digest=source_digest,
+            audited=False,
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return [], _active_group_entries(session, source_group), True
-    except Exception:
-        session.rollback()
-        raise
-    return old, added, False
+        if claimed is None:
+            return [], _active_group_entries(session, source_group), True
+        added = claimed
+    voided = [entry for entry in old if _void(session, entry, logged_by, "message edited")]
+    for entry in added:
+        _audit_logged(session, logged_by, entry)
+    session.flush()
+    return voided, added, False
 
 
 CONSENT_METHODS = ("verbal", "written")
@@ -459,12 +480,8 @@ def record_consent(
     by: Staff | None,
     method: str | None = None,
     today: date,
-    commit: bool = True,
 ) -> Consent | None:
-    """Add a consent row (history is never overwritten). Returns None when it would change nothing.
-
-    commit=False leaves the transaction to the caller (an all-or-nothing import).
-    """
+    """Add a consent row (history is never overwritten). Returns None when it would change nothing."""
     if program not in {p.value for p in Program}:
         raise InvalidValue(f"{program!r} is not a program; use CCM, PCM or RPM.")
     if status not in {s.value for s in ConsentStatus}:
@@ -496,8 +513,6 @@ def record_consent(
         None if latest is None else {"status": latest.status, "method": latest.method, "date": latest.effective_date.isoformat()},
         {"patient_id": patient.id, "program": program, "status": status, "method": method, "date": effective_date.isoformat()},
     )
-    if commit:
-        session.commit()
     return consent
 
 
@@ -516,7 +531,7 @@ def set_complex_mdm(session: Session, patient: Patient, month: date, flag: bool,
         fact.complex_mdm = flag
     session.flush()
     audit(session, by, "month_fact.set", "patient_month_fact", fact.id, before, {"complex_mdm": flag, "month": month.isoformat()})
-    session.commit()
+    session.flush()
 
 
 def _require_admin(by: Staff) -> None:
@@ -535,7 +550,7 @@ def close_month(session: Session, month: date, *, by: Staff) -> MonthClose:
         session.add(row)
     row.is_closed, row.closed_at, row.closed_by_id = True, utcnow(), by.id
     audit(session, by, "month.close", "month", month.isoformat(), before, {"is_closed": True})
-    session.commit()
+    session.flush()
     return row
 
 
@@ -547,5 +562,5 @@ def reopen_month(session: Session, month: date, *, by: Staff) -> MonthClose:
         raise InvalidValue(f"{month:%B %Y} is not closed.")
     row.is_closed, row.reopened_at, row.reopened_by_id = False, utcnow(), by.id
     audit(session, by, "month.reopen", "month", month.isoformat(), {"is_closed": True}, {"is_closed": False})
-    session.commit()
+    session.flush()
     return row

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.ledger import CONSENT_METHODS, InvalidValue, LedgerError, UnknownStaff, audit, record_consent
-from storage.models import ENROLMENT_PROGRAMS, PRACTITIONER_ROLES, Patient, Role, Staff
+from storage.models import ENROLMENT_PROGRAMS, PRACTITIONER_ROLES, Patient, Role, Staff, Track
 
 
 class AmbiguousStaff(LedgerError):
@@ -58,6 +58,31 @@ def find_staff(session: Session, ref: str) -> Staff | None:
     if len(by_name) > 1:
         raise AmbiguousStaff(f"More than one staff member is called {ref!r}; name them by Slack user id instead.")
     return by_name[0] if by_name else None
+
+
+def admins(session: Session) -> list[Staff]:
+    """Active admins, by name."""
+    return list(session.scalars(select(Staff).where(Staff.is_admin.is_(True), Staff.active.is_(True)).order_by(Staff.name)))
+
+
+def consent_recorders(session: Session) -> list[Staff]:
+    """Active staff who may record consent (practitioners and admins), by name."""
+    people = session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))
+    return [m for m in people if m.is_admin or m.track == Track.practitioner]
+
+
+def staff_by_slack_id(session: Session, slack_user_id: str) -> Staff | None:
+    return session.scalars(select(Staff).where(Staff.slack_user_id == slack_user_id)).one_or_none()
+
+
+def active_slack_ids(session: Session) -> list[str]:
+    """The Slack user ids of active staff, sorted."""
+    query = select(Staff.slack_user_id).where(Staff.active.is_(True), Staff.slack_user_id.is_not(None)).order_by(Staff.slack_user_id)
+    return [r for r in session.scalars(query) if r]
+
+
+def has_patients(session: Session) -> bool:
+    return session.scalar(select(Patient.id).limit(1)) is not None
 
 
 def require_staff(session: Session, ref: str) -> Staff:
@@ -218,7 +243,7 @@ def upsert_patient(session: Session, fields: PatientFields, *, actor: Staff | No
             changed = True
     for program, when, method in fields.consents:
         if record_consent(
-            session, patient, program=program, status="granted", effective_date=when, by=actor, method=method, today=today, commit=False
+            session, patient, program=program, status="granted", effective_date=when, by=actor, method=method, today=today
         ):
             changed = True
     return patient, changed
@@ -247,11 +272,10 @@ def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> 
 
 
 def _finish_import(session: Session, problems: list[RowProblem], rows: int, changed: int) -> tuple[int, int]:
-    """All or nothing: one bad row rolls back every row of the file."""
+    """All or nothing: one bad row raises, and the door's transaction rolls back every row of the file."""
     if problems:
-        session.rollback()
         raise ImportRejected(problems)
-    session.commit()
+    session.flush()
     return rows, changed
 
 

@@ -27,7 +27,6 @@ def mark_done(session: Session, event_id: str) -> None:
     now = utcnow()
     statement = insert_for(session)(SlackEvent).values(event_id=event_id, received_at=now, status="done", attempts=1, processed_at=now)
     session.execute(statement.on_conflict_do_nothing())
-    session.commit()
 
 
 def store(session: Session, event_id: str, body: str) -> bool:
@@ -43,7 +42,6 @@ def store(session: Session, event_id: str, body: str) -> bool:
     )
     connection = session.connection()
     stored = connection.execute(statement).first() is not None
-    session.commit()
     return stored
 
 
@@ -61,13 +59,11 @@ def claim(session: Session, event_id: str, *, stale_after: timedelta = timedelta
         .values(status="processing", claimed_at=now, attempts=SlackEvent.attempts + 1)
         .returning(SlackEvent.body, SlackEvent.attempts)
     ).first()
-    session.commit()
     return (result[0] or "", result[1] - 1) if result else None
 
 
 def finish(session: Session, event_id: str) -> None:
     session.execute(update(SlackEvent).where(SlackEvent.event_id == event_id).values(status="done", body=None, processed_at=utcnow(), error=None))
-    session.commit()
 
 
 def release(session: Session, event_id: str, error: str) -> None:
@@ -79,7 +75,6 @@ def release(session: Session, event_id: str, error: str) -> None:
     row.error = error[:200]
     row.claimed_at = None
     row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
-    session.commit()
 
 
 def waiting(session: Session, *, older_than: timedelta, stale_after: timedelta = timedelta(minutes=2), limit: int = 100) -> list[str]:

@@ -28,7 +28,7 @@ def test_audit_export_lists_entries_voids_edits_and_consent_with_who_and_source(
     assistant.handle(Message("UNURSE", "15 min med review pt 123", today=DAY, source="slack", source_id="slack:C0CARE:1.0", link=link))
     assistant.handle(Message("UMA", "10 min call pt 456", today=DAY))
     assistant.handle(Message("UMA", "undo", today=DAY))
-    with db.session() as s:
+    with db.transaction() as s:
         nurse = s.merge(roster.nurse)
         replace_source(s, "slack:C0CARE:1.0", [EntryDraft("123", 20, DAY, "medication_review")], revision="2.0", performed_by=nurse,
                        logged_by=nurse, source="slack", today=DAY, max_minutes=240, source_link=link)  # fmt: skip

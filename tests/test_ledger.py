@@ -72,7 +72,7 @@ def test_two_threads_same_source_key_store_once(db: Database, session, roster):
 
     def worker() -> None:
         try:
-            with db.session() as s:
+            with db.transaction() as s:
                 from storage.models import Staff
 
                 nurse = s.get(Staff, nurse_id)

@@ -103,6 +103,7 @@ def test_catch_up_after_downtime_sends_today_only(db: Database, roster: Roster, 
         roster.s, [EntryDraft("123", 15, date(2026, 11, 16), "patient_outreach")], performed_by=roster.nurse, logged_by=roster.nurse,
         source="cli", source_group="g1", today=date(2026, 11, 17), max_minutes=240,
     )  # fmt: skip
+    roster.s.commit()  # the test is the door: its unit of work commits
     # Down all of Monday the 16th; up on Tuesday at 15:00: Tuesday's digest goes, Monday's does not.
     outcomes = reminders.run(at("2026-11-17", "15:00"))
     assert [(o.due.kind, o.due.period, o.status) for o in outcomes if o.due.kind == "digest"] == [("digest", "2026-11-17", "sent")]
@@ -120,6 +121,7 @@ def test_digest_groups_by_closeness_with_money_and_days_left(db: Database, roste
             roster.s, [EntryDraft(key, minutes, date(2026, 11, 20), "patient_outreach")], performed_by=roster.nurse,
             logged_by=roster.nurse, source="cli", source_group=f"g{key}", today=date(2026, 11, 20), max_minutes=240,
         )  # fmt: skip
+        roster.s.commit()  # the test is the door: its unit of work commits
     roster.patient("104", consent=None)
     [outcome] = [o for o in reminders.preview(at("2026-11-25", "09:00")) if o.due.kind == "digest"]
     [post] = outcome.posts
@@ -141,6 +143,7 @@ def test_a_failed_post_is_retried_later_and_sent_once(db: Database, roster: Rost
         roster.s, [EntryDraft("123", 15, date(2026, 11, 16), "patient_outreach")], performed_by=roster.nurse, logged_by=roster.nurse,
         source="cli", source_group="g1", today=date(2026, 11, 16), max_minutes=240,
     )  # fmt: skip
+    roster.s.commit()  # the test is the door: its unit of work commits
 
     class Flaky(Recorder):
         def __init__(self) -> None:
@@ -169,6 +172,7 @@ def test_the_summary_attaches_last_months_report(db: Database, roster: Roster, r
             roster.s, [EntryDraft(key, minutes, date(2026, 11, 20), "care_plan")], performed_by=roster.nurse, logged_by=roster.nurse,
             source="cli", source_group=f"g{key}", today=date(2026, 11, 20), max_minutes=240,
         )  # fmt: skip
+        roster.s.commit()  # the test is the door: its unit of work commits
     [outcome] = [o for o in reminders.preview(at("2026-12-01", "09:00")) if o.due.kind == "summary"]
     [post] = outcome.posts
     assert post.reply.text.splitlines() == [

@@ -43,6 +43,7 @@ def test_bad_rows_reported_with_line_and_column_and_nothing_written(session, tmp
     )
     with pytest.raises(ImportRejected) as info:
         import_patients_csv(session, bad, today=TODAY)
+    session.rollback()  # the door rolls back what the refused import flushed
     problems = [(p.line, p.column) for p in info.value.problems]
     assert problems == [
         (3, "billing_practitioner"),
@@ -61,10 +62,12 @@ def test_unknown_column_and_missing_required_column(session, tmp_path):
     f.write_text("slack_user_id,nme,role\nU1,Ann,rn\n")
     with pytest.raises(ImportRejected) as info:
         import_staff_csv(session, f)
+    session.rollback()  # the door rolls back what the refused import flushed
     assert {(p.line, p.column) for p in info.value.problems} == {(1, "name"), (1, "nme")}
     f.write_text("slack_user_id,name,role,admin\nU1,Ann,rn,no\nU2,Bob,surgeon,no\nU3,Cy,ma,maybe\n")
     with pytest.raises(ImportRejected) as info:
         import_staff_csv(session, f)
+    session.rollback()  # the door rolls back what the refused import flushed
     assert [(p.line, p.column) for p in info.value.problems] == [(3, "role"), (4, "admin")]
     assert count(session, Staff) == 0
 

@@ -57,7 +57,7 @@ class Inbox:
 
     def accept(self, event_id: str, body: str) -> bool:
         """Store an event (its raw JSON, durably) and queue it here; False for a retry of one already stored."""
-        with self.database.session() as s:
+        with self.database.transaction() as s:  # committed before Slack gets its 200
             stored = store(s, event_id, body)
         if not stored:
             DUPLICATES.labels("inbox").inc()
@@ -92,7 +92,7 @@ class Inbox:
         return self.sweep(timedelta(0))
 
     def process(self, event_id: str) -> None:
-        with self.database.session() as s:
+        with self.database.transaction() as s:
             claimed = claim(s, event_id)
         if claimed is None:
             return  # another process has it, or it is done
@@ -103,10 +103,10 @@ class Inbox:
             # The type only: the exception's text can hold message text.
             log.error("inbox event failed: %s", type(exc).__name__, extra={"event_id": event_id})
             ERRORS.labels("inbox").inc()
-            with self.database.session() as s:
+            with self.database.transaction() as s:
                 release(s, event_id, type(exc).__name__)
             return
-        with self.database.session() as s:
+        with self.database.transaction() as s:
             finish(s, event_id)
         EVENTS.labels("message").inc()
         log.info("event handled", extra={"event_id": event_id, "type": "message", "status": "done"})

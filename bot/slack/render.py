@@ -45,7 +45,7 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
         if section.title:
             out.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(section.title)}*"[:SECTION_LIMIT]}})
         out += _sections(list(section.lines))
-    if reply.entry_ids and reply.kind in ("logged", "edited"):
+    if reply.entry_ids and reply.kind.confirms_entries:
         out.append(
             {
                 "type": "actions",

@@ -41,7 +41,7 @@ def message(n: int) -> dict:
 
 def test_an_event_stored_by_a_process_that_died_is_handled_at_start(db: Database, roster: Roster, standin: StandIn, session: Session) -> None:
     roster.patient("123")
-    with db.session() as s:  # stored and answered 200 by a process that then died
+    with db.transaction() as s:  # stored and answered 200 by a process that then died
         assert store(s, "Ev0INBOX001", json.dumps(message(1)))
     standin.reset()
     harness = SlackHarness(db, standin, settings_for(db, standin))
@@ -56,7 +56,7 @@ def test_an_event_stored_by_a_process_that_died_is_handled_at_start(db: Database
 
 def test_two_processes_sweeping_the_same_events_handle_each_once(db: Database, roster: Roster, standin: StandIn, session: Session) -> None:
     roster.patient("123")
-    with db.session() as s:
+    with db.transaction() as s:
         for n in range(30):
             store(s, f"Ev0INBOX{n:03d}", json.dumps(message(n)))
     standin.reset()

@@ -42,6 +42,7 @@ def practice(db: Database, roster: Roster, standin: StandIn) -> Settings:
             roster.s, [EntryDraft(key, minutes, date(2026, 11, 13), "patient_outreach")], performed_by=roster.nurse,
             logged_by=roster.nurse, source="cli", source_group=f"seed-{key}", today=date(2026, 11, 13), max_minutes=240,
         )  # fmt: skip
+        roster.s.commit()  # the test is the door: its unit of work commits
     return Settings(database_url=db.url, slack_bot_token=BOT_TOKEN, slack_api_url=standin.api_url, reminder_channel="C0COORD01")
 
 

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant, Message
+from bot.replies import ReplyKind
 from bot.slack.listeners.delivery import deliver
 from bot.slack.render import OPEN_LOG_MODAL_ACTION, SHOW_DUE_ACTION, UNDO_ACTION, blocks, log_modal, text, undo_ids
 
@@ -17,7 +18,7 @@ def register(app: App, assistant: Assistant) -> None:
     def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         reply = assistant.undo(body["user"]["id"], undo_ids(action.get("value", "")))
-        if reply.kind == "undo":
+        if reply.kind is ReplyKind.UNDO:
             # The confirmation becomes the undo notice, so the button cannot be pressed again by mistake.
             respond(text=text(reply), blocks=blocks(reply), replace_original=True)
         else:

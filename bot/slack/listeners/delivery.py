@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.observability import EVENTS
-from bot.replies import Reply
+from bot.replies import AddMe, Reply, ReplyKind, not_on_roster
 from bot.slack.render import blocks, text
 from storage.db import Database
 from storage.slack_events import mark_done
@@ -38,8 +37,8 @@ def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private
     """Post a reply: ephemeral to the speaker in a channel, a message in a DM or a thread."""
     if reply.silent or reply.duplicate:
         return
-    if reply.kind == "unknown_user":
-        reply = with_their_name(client, reply, user)
+    if reply.add_me is not None:
+        reply = with_their_name(client, reply, reply.add_me)
     kwargs: dict[str, Any] = {"channel": channel, "text": text(reply), "blocks": blocks(reply)}
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
@@ -49,22 +48,19 @@ def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private
         client.chat_postMessage(**kwargs)
 
 
-def with_their_name(client: WebClient, reply: Reply, user: str) -> Reply:
+def with_their_name(client: WebClient, reply: Reply, add_me: AddMe) -> Reply:
     """Put the person's Slack name into the "add me" command, so an admin can paste it as is."""
     try:
-        profile = client.users_info(user=user).get("user") or {}
+        profile = client.users_info(user=add_me.slack_id).get("user") or {}
     except SlackApiError:
         return reply
     name = (profile.get("real_name") or profile.get("name") or "").replace('"', "")
-    if not name:
-        return reply
-    sections = tuple(replace(s, lines=tuple(line.replace('"Your Name"', f'"{name}"') for line in s.lines)) for s in reply.sections)
-    return replace(reply, sections=sections)
+    return not_on_roster(add_me, name) if name else reply
 
 
 def react(client: WebClient, reply: Reply, *, channel: str, ts: str) -> None:
     """Mark the original message so the team sees it was logged."""
-    if reply.kind == "logged" and not reply.duplicate and not reply.silent:
+    if reply.kind is ReplyKind.LOGGED and not reply.duplicate and not reply.silent:
         client.reactions_add(channel=channel, timestamp=ts, name=LOGGED_REACTION)
 
 
@@ -73,6 +69,6 @@ def done(database: Database, body: dict[str, Any]) -> None:
     event_type = (body.get("event") or {}).get("type", "unknown")
     EVENTS.labels(event_type).inc()
     if body.get("event_id"):
-        with database.session() as s:
+        with database.transaction() as s:
             mark_done(s, body["event_id"])
         log.info("event handled", extra={"event_id": body["event_id"], "type": event_type, "status": "done"})

@@ -121,7 +121,7 @@ def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandl
         if user and allowed(channel, "channel"):
             reply = assistant.handle(slack_message(event, user, addressed=True))
             # A confirmation (with its Undo button) stays private; answers go in the thread.
-            private = reply.kind in ("logged", "error", "unknown_user", "refused")
+            private = reply.kind.private_in_channel
             deliver(client, reply, channel=channel, user=user, private=private, thread_ts=event.get("thread_ts") or ts)
             react(client, reply, channel=channel, ts=ts)
         elif user:
