@@ -14,6 +14,7 @@ from bench.dataset import DEFAULT_URLS, ENTRIES, MONTH, PATIENTS, ensure_dataset
 from bot.months import month_bounds
 from storage.queries import panel
 
+
 def measure(url: str, runs: int) -> dict[str, float]:
     database = open_bench_database(url)
     t0 = time.perf_counter()

@@ -102,7 +102,7 @@ def main() -> None:
 
         def run(k: int) -> None:
             mine, theirs = range(k * per, (k + 1) * per), range(((k - 1) % args.senders) * per, ((k - 1) % args.senders + 1) * per)
-            for own, other in zip(mine, theirs):
+            for own, other in zip(mine, theirs, strict=True):
                 for body, retry in ((payloads[own], None), (payloads[other], 1)):
                     r = sender.post(body, "application/json", retry=retry)
                     with lock:

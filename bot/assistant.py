@@ -14,34 +14,36 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
+from bot.evaluation import month_results, policy_from
 from bot.intents import Intent, classify, period_bounds
-from bot.observability import ENTRIES, ERRORS
 from bot.months import local_today, month_bounds, parse_month, previous_month
+from bot.observability import ENTRIES, ERRORS
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
+from bot.patient_month import PatientMonth, summarize
 from bot.replies import (
     CLOSE_MINUTES,
     HELP_LINES,
     LIST_LIMIT,
+    SILENT,
     AddMe,
     Home,
-    ReplyKind,
-    SILENT,
     Reply,
+    ReplyKind,
     Section,
     activity_words,
     consent_answer,
-    gap_line,
     day_words,
-    hint,
     days_left_words,
     either,
+    gap_line,
+    hint,
     missing_answer,
     month_words,
     need_line,
@@ -52,8 +54,6 @@ from bot.replies import (
     say,
     summary_words,
 )
-from bot.evaluation import month_results, policy_from
-from bot.patient_month import PatientMonth, summarize
 from bot.report import as_csv, describe
 from bot.worklist import consent_gaps, needs_time
 from storage.db import Database
@@ -93,6 +93,9 @@ FORM_FIELD_FOR = {
 }
 
 
+Day = date  # the class below has a field called "date"
+
+
 @dataclass(frozen=True)
 class EntryForm:
     """The log-time form as typed: every field a string, checked here before anything is stored."""
@@ -105,7 +108,7 @@ class EntryForm:
     program: str = ""
     interactive: bool | None = None  # the form's "real-time call or visit" checkbox: True when ticked
 
-    def errors(self, today: date, max_minutes: int) -> dict[str, str]:
+    def errors(self, today: Day, max_minutes: int) -> dict[str, str]:
         errors = {}
         if not re.fullmatch(r"[\w-]*\d[\w-]*", self.patient.strip()):
             errors["patient"] = "Enter the patient's key as the practice writes it, like 123 or 00045123."
@@ -190,7 +193,7 @@ class Assistant:
         self.db = db
         self.settings = settings
         self.policy = policy or policy_from(settings)
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
 
     # --- the door every transport uses ---------------------------------------------
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bot.billing import ConsentEvent, MonthFacts, Minutes, Policy, evaluate
+from bot.billing import ConsentEvent, Minutes, MonthFacts, Policy, evaluate
 from bot.config import Settings
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth

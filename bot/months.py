@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
 def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
     """Today's date where the practice is (an entry at 23:30 on the 31st belongs to the 31st)."""
-    return (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    return (now or datetime.now(UTC)).astimezone(tz).date()
 
 
 def month_bounds(day: date) -> tuple[date, date]:

@@ -15,11 +15,11 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess, values
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess, values
 
 OWN_LOGGERS = ("bot", "storage", "ccmbot")
 # Libraries whose messages never hold message text, so they are kept as they are.
@@ -30,7 +30,7 @@ FIELDS = ("event_id", "kind", "type", "status")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "at": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
         }
@@ -71,13 +71,13 @@ ERRORS = Counter("ccmbot_errors", "Errors, by where they happened", ["where"])
 def use_multiprocess_dir(path: str) -> None:
     """Count in files under `path` from now on (set before gunicorn forks its workers)."""
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    values.ValueClass = values.get_value_class()
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
 def metrics_text() -> bytes:
     """The Prometheus exposition text; summed over workers when PROMETHEUS_MULTIPROC_DIR is set."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(DEFAULT_REGISTRY)

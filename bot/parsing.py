@@ -205,7 +205,8 @@ def _duration_value(match: re.Match[str], form: str) -> float:
 
 
 def _taken(spans: list[_Token], start: int, end: int) -> bool:
-    for t in spans:
+    # A plain loop, not any(<generator>): this runs for every match of every pattern (bench/parse).
+    for t in spans:  # noqa: SIM110
         if t.start < end and start < t.end:
             return True
     return False
@@ -228,7 +229,7 @@ def _find_durations(text: str, tokens: list[_Token]) -> None:
                 f'"{match.group(0)}" is a range; I log the minutes the work took, not an estimate. Write one number, like "15 min".',
             )
     opened: dict[re.Pattern[str], bool] = {}
-    for (pattern, form), gate in zip(_DURATION_PATTERNS, _DURATION_GATES):
+    for (pattern, form), gate in zip(_DURATION_PATTERNS, _DURATION_GATES, strict=True):
         if isinstance(gate, str):
             if gate not in text:
                 continue
@@ -271,7 +272,7 @@ _PATIENT_GATES: tuple[str | re.Pattern[str], ...] = (re.compile("pts|patients|pa
 
 def _find_patients(original: str, tokens: list[_Token]) -> None:
     lowered = original.lower()
-    for pattern, gate in zip(_PATIENT_PATTERNS, _PATIENT_GATES):
+    for pattern, gate in zip(_PATIENT_PATTERNS, _PATIENT_GATES, strict=True):
         if (gate not in lowered) if isinstance(gate, str) else gate.search(lowered) is None:
             continue
         for match in pattern.finditer(original):
@@ -307,8 +308,7 @@ _MONTH_RE = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
 _ORDINALS = {
     word: n
     for n, word in enumerate(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
-        "sixteenth seventeenth eighteenth nineteenth twentieth".split(),
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"],
         start=1,
     )
 }
@@ -478,8 +478,8 @@ def _date_value(match: re.Match[str], form: str, today: date, future_ok: bool) -
             # "last Friday" said on a Friday is a week ago: the most recent one strictly before today.
             return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
         if rel == "this":
-            day = today - timedelta(days=today.weekday() - weekday)
-            return _future(said) if day > today else day
+            this_week = today - timedelta(days=today.weekday() - weekday)
+            return _future(said) if this_week > today else this_week
         # "Friday" or "on Friday": the most recent one not after today (today's own weekday is today).
         return today - timedelta(days=(today.weekday() - weekday) % 7)
     if form == "this_month":
@@ -490,7 +490,7 @@ def _date_value(match: re.Match[str], form: str, today: date, future_ok: bool) -
 @lru_cache(maxsize=8)
 def _dateparser_for(today: date) -> Any:
     """One reused dateparser parser per day (its relative base is fixed at construction)."""
-    from dateparser.date import DateDataParser
+    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
     return DateDataParser(
         languages=["en"],
@@ -525,6 +525,7 @@ def _find_dates(text: str, tokens: list[_Token], today: date, future_ok: bool = 
                 continue
             if form == "weekday" and _plain_word(match, text):
                 continue  # "o2 sat 92%", "sat with pt 5": a plain word, not Saturday
+            value: date | _Fail | None
             try:
                 value = _date_value(match, form, today, future_ok)
             except _Fail as failure:
@@ -548,7 +549,7 @@ def _find_dates(text: str, tokens: list[_Token], today: date, future_ok: bool = 
                     found = _make_date(None, found.month, found.day, today, match.group(0).strip(), future_ok)
                 elif found > today and not future_ok:
                     raise _future(match.group(0).strip())
-                value: date | _Fail = found
+                value = found
             except _Fail as failure:
                 value = failure
             tokens.append(_Token("date", match.start(), match.end(), value))
@@ -752,7 +753,7 @@ def _clauses(line: str, tokens: list[_Token], lowered: str) -> list[_Clause]:
             cuts += [match.start(), match.end()]
     cuts.append(len(lowered))
     clauses = []
-    for start, end in zip(cuts[::2], cuts[1::2]):
+    for start, end in zip(cuts[::2], cuts[1::2], strict=True):
         clause = _Clause(text=lowered[start:end])
         for t in tokens:
             if start <= t.start < end:

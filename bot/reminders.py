@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.observability import REMINDERS
-from bot.months import is_business_day, month_bounds, previous_month
-from bot.replies import Reply, ReplyKind, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
 from bot.evaluation import month_results, policy_from
+from bot.months import is_business_day, month_bounds, previous_month
+from bot.observability import REMINDERS
 from bot.patient_month import PatientMonth, summarize
+from bot.replies import Reply, ReplyKind, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
 from bot.report import as_csv
 from bot.worklist import Need, consent_gaps, needs_time
 from storage.db import Database

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from datetime import date
+from enum import StrEnum
 
 from bot.billing import Blocker, CodeLine
 from bot.months import business_days_between
 from bot.patient_month import MonthSummary, PatientMonth
 from bot.worklist import ConsentGap, Need
-
 
 # Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
 LIST_LIMIT = 15

@@ -23,7 +23,7 @@ REASON_WORDS = {
 }
 
 
-def as_json(item: PatientMonth) -> dict:
+def as_json(item: PatientMonth) -> dict[str, Any]:
     r = item.result
     return {
         "patient": item.patient.key,
@@ -78,7 +78,8 @@ def describe(item: PatientMonth, today: date | None = None) -> str:
     if r.codes:
         estimate = " (estimated)" if r.amounts_are_estimates else ""
         codes = ", ".join(f"{c.code}" + (f" x{c.units}" if c.units > 1 else "") for c in r.codes)
-        lines.append(f"  Billable: {codes}, ${r.total:.2f}{estimate}, date of service {r.date_of_service.isoformat()}")
+        service = r.date_of_service.isoformat() if r.date_of_service else "not set"
+        lines.append(f"  Billable: {codes}, ${r.total:.2f}{estimate}, date of service {service}")
     else:
         lines.append("  Nothing billable yet.")
     for step in r.next:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -26,7 +26,7 @@ RETRY_MINUTES = 10
 
 
 def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool = False, now: Callable[[], datetime] | None = None) -> BaseScheduler:
-    clock = now or (lambda: datetime.now(timezone.utc))
+    clock = now or (lambda: datetime.now(UTC))
 
     def wake() -> None:
         try:

@@ -43,7 +43,7 @@ def month_audit_rows(session: Session, first: date, last: date, patient_key: str
             .order_by(AuditEvent.at, AuditEvent.id)
         )
         for event, changed_by in events:
-            entry, key, performed_by = by_id[event.entity_id]
+            entry, key, performed_by = by_id[event.entity_id or ""]
             action, reason = _entry_action(event, entry)
             rows.append((event.at, [
                 event.at.isoformat(), action, key, entry.service_date.isoformat(), str(entry.minutes), entry.activity, entry.program,

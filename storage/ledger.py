@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from storage.db import insert_for
 from storage.models import (
     ACTIVITIES,
+    TOTAL_COLUMNS,
     AuditEvent,
     Consent,
     ConsentStatus,
@@ -27,7 +28,6 @@ from storage.models import (
     Patient,
     PatientMonthFact,
     Program,
-    TOTAL_COLUMNS,
     Staff,
     TimeEntry,
     utcnow,
@@ -105,7 +105,7 @@ def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
 
-def audit(session: Session, actor: Staff | None, action: str, entity: str, entity_id: Any, before: dict | None, after: dict | None) -> None:
+def audit(session: Session, actor: Staff | None, action: str, entity: str, entity_id: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     """Add an audit row to the caller's transaction."""
     session.add(
         AuditEvent(
@@ -248,7 +248,7 @@ def _new_entries(
     audited=False leaves the "entry.log" audit rows to the caller (an edit writes its voids first)."""
     patients = [check_entry(session, d, today=today, max_minutes=max_minutes) for d in drafts]
     rows = []
-    for index, (draft, patient) in enumerate(zip(drafts, patients)):
+    for index, (draft, patient) in enumerate(zip(drafts, patients, strict=True)):
         rows.append(dict(
             patient_id=patient.id,
             performed_by_id=performed_by.id,

@@ -8,18 +8,18 @@ and month closes keep their history.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.records import TOTAL_KEYS, MinutesByProgram
+from storage.records import TOTAL_KEYS
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     physician = "physician"
     np = "np"
     pa = "pa"
@@ -48,7 +48,7 @@ class Role(str, enum.Enum):
     non_clinical = "non_clinical"
 
 
-class Track(str, enum.Enum):
+class Track(enum.StrEnum):
     """Whose time it is decides which codes it can count toward (cms-rules §1 X6, §3)."""
 
     practitioner = "practitioner"
@@ -69,7 +69,7 @@ def track_for_role(role: Role | str) -> Track:
     return Track.clinical_staff
 
 
-class Program(str, enum.Enum):
+class Program(enum.StrEnum):
     CCM = "CCM"
     PCM = "PCM"
     RPM = "RPM"
@@ -85,18 +85,11 @@ def program_tuple(programs: str) -> tuple[str, ...]:
     return tuple(p for p in programs.split(";") if p)
 
 
-class ConsentStatus(str, enum.Enum):
+class ConsentStatus(enum.StrEnum):
     granted = "granted"
     declined = "declined"
     revoked = "revoked"
 
-
-class Source(str, enum.Enum):
-    slack = "slack"
-    terminal = "terminal"
-    cli = "cli"
-    modal = "modal"
-    import_ = "import"
 
 
 ACTIVITIES = (

@@ -6,7 +6,7 @@ Each function runs a fixed, small number of queries whatever the panel size.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -14,10 +14,11 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
+from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 
-def _active_in(start: date, end: date) -> list:
+
+def _active_in(start: date, end: date) -> list[ColumnElement[bool]]:
     return [TimeEntry.service_date >= start, TimeEntry.service_date <= end, TimeEntry.voided_at.is_(None)]
 
 
@@ -145,7 +146,7 @@ def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[s
     scope = [p[0] for p in patients] if patient_keys is not None else None
     totals = _month_total_rows(session, start, scope)
     rows = [
-        PatientRecord(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]), totals.get(p[0], NO_MINUTES))
+        PatientRecord(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]) if p[7] is not None else None, totals.get(p[0], NO_MINUTES))
         for p in patients
     ]
     if with_consents:

@@ -61,13 +61,13 @@ class PatientRecord:
         return ((program, track, minutes) for (program, track), minutes in non_zero(self.totals))
 
     def total_minutes(self, program: str | None = None) -> int:
-        return sum(minutes for (p, _), minutes in zip(TOTAL_KEYS, self.totals) if program is None or p == program)
+        return sum(minutes for (p, _), minutes in zip(TOTAL_KEYS, self.totals, strict=True) if program is None or p == program)
 
 
 def non_zero(values: Sequence[int]) -> Iterator[tuple[tuple[str, str], int]]:
     """((program, track), minutes) for the non-zero month totals in TOTAL_KEYS order.
     compress() and filter() walk the nine columns in C and hand over only the non-zero ones."""
-    return zip(compress(TOTAL_KEYS, values), filter(None, values))
+    return zip(compress(TOTAL_KEYS, values), filter(None, values), strict=True)
 
 
 def minutes_from_totals(values: Sequence[int]) -> MinutesByProgram:

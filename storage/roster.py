@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from storage.ledger import CONSENT_METHODS, InvalidValue, LedgerError, UnknownStaff, audit, record_consent
@@ -168,7 +168,7 @@ def upsert_staff(
         existing = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user_id)).one_or_none()
     if existing is None:
         existing = session.scalars(
-            select(Staff).where(func.lower(Staff.name) == name.lower(), Staff.slack_user_id.is_(None) if slack_user_id else True)
+            select(Staff).where(func.lower(Staff.name) == name.lower(), Staff.slack_user_id.is_(None) if slack_user_id else true())
         ).first()
     if existing is None:
         staff = Staff(name=name, role=role, slack_user_id=slack_user_id, is_admin=is_admin, active=True)

@@ -3,7 +3,7 @@ and that replies carry the billing engine's numbers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,14 +23,14 @@ def make(db: Database, now: datetime | None = None) -> Assistant:
 def test_late_evening_on_the_last_day_belongs_to_that_month_in_the_practice_time_zone(db: Database, roster: Roster) -> None:
     roster.patient("123")
     # 03:30 UTC on 1 December is 22:30 on 30 November in New York.
-    assistant = make(db, now=datetime(2026, 12, 1, 3, 30, tzinfo=timezone.utc))
+    assistant = make(db, now=datetime(2026, 12, 1, 3, 30, tzinfo=UTC))
     reply = assistant.handle(Message("UNURSE", "15 min call pt 123"))
     assert reply.text.splitlines() == [
         "Logged 15 min patient outreach for patient 123 on Mon Nov 30 (Maria Santos).",
         "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file.",
     ]
     # An hour and a half later it is December there.
-    later = assistant.handle(Message("UNURSE", "5 min call pt 123", when=datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc)))
+    later = assistant.handle(Message("UNURSE", "5 min call pt 123", when=datetime(2026, 12, 1, 5, 0, tzinfo=UTC)))
     assert "on Tue Dec 1" in later.text and "5 of 20 min in December" in later.text
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.billing import ConsentEvent, MonthFacts, Minutes, Policy, evaluate
+from bot.billing import ConsentEvent, Minutes, MonthFacts, Policy, evaluate
 from bot.billing.rules import AMOUNTS_2025
 
 MAR25 = date(2025, 3, 1)
@@ -193,7 +193,7 @@ def test_conservative_policy_forbids_pooling_practitioner_minutes_that_reach_30(
 def test_2025_amounts_match_the_rules_reference_to_the_cent():
     expected = {"99490": 60.49, "99439": 45.93, "99491": 82.16, "99437": 57.58, "99487": 131.65, "99489": 70.52,
                 "99424": 80.87, "99425": 58.87, "99426": 61.78, "99427": 50.46, "99457": 47.87, "99458": 38.49}  # fmt: skip
-    assert AMOUNTS_2025 == expected
+    assert expected == AMOUNTS_2025
     result = evaluate(facts(staff=60))
     assert result.total == round(60.49 + 2 * 45.93, 2) and not result.amounts_are_estimates
     assert [c.amount for c in result.codes] == [60.49, 91.86]

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.billing import ConsentEvent, MonthFacts, Minutes, Policy, evaluate
+from bot.billing import ConsentEvent, Minutes, MonthFacts, Policy, evaluate
 from bot.billing.engine import with_minutes
 
 STAFF_FAMILY, PRAC_FAMILY, COMPLEX_FAMILY = {"99490", "99439"}, {"99491", "99437"}, {"99487", "99489"}

@@ -23,7 +23,6 @@ import pytest
 from bot.assistant import Assistant, Message
 from bot.config import Settings
 from storage.db import Database
-
 from tests.conftest import Roster
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))

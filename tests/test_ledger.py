@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -200,7 +200,7 @@ def test_closed_month_refuses_until_reopened(session, roster):
 
 def test_month_boundary_in_practice_time_zone(session, roster):
     ny = ZoneInfo("America/New_York")
-    late_evening = datetime(2026, 11, 1, 3, 30, tzinfo=timezone.utc)  # 23:30 on 31 October in New York
+    late_evening = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)  # 23:30 on 31 October in New York
     day = local_today(ny, late_evening)
     assert day == date(2026, 10, 31)
     p = roster.patient("123")

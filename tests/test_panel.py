@@ -127,7 +127,7 @@ def test_flat_totals_and_nested_minutes_agree(values: list[int]) -> None:
     row = PatientRecord(1, "k", None, ("CCM",), 2, None, None, None, None, tuple(values))
     # Built here from the model's column map, apart from the code under test.
     nested: dict[str, dict[str, int]] = {}
-    for ((program, track), _column), minutes in zip(TOTAL_COLUMNS.items(), values):
+    for ((program, track), _column), minutes in zip(TOTAL_COLUMNS.items(), values, strict=True):
         if minutes:
             nested.setdefault(program, {})[track] = minutes
     assert row.minutes == nested

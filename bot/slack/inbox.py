@@ -8,6 +8,8 @@ process, and a claim in the database makes sure only one handles it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import os
@@ -30,10 +32,8 @@ Handler = Callable[[dict[str, Any], int], None]  # (event body, attempts before 
 def _lower_priority() -> None:
     """Let answering Slack win over handling: on Linux a thread has its own nice value, and a
     short switch interval hands the GIL to a waiting request thread sooner."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: only slower acknowledgements
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # not Linux, or not allowed: only slower acknowledgements
-        pass
     sys.setswitchinterval(0.001)
 
 
@@ -126,7 +126,7 @@ class Inbox:
                     return
                 continue
             try:
-                self._safely(lambda: self.process(event_id))
+                self._safely(functools.partial(self.process, event_id))
             finally:
                 with self._idle:
                     self._busy -= 1

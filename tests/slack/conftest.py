@@ -7,14 +7,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
-from urllib.error import HTTPError
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -32,7 +32,7 @@ from tests.slack.standin import StandIn
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "0123456789abcdef0123456789abcdef"
 # The fixtures' messages were sent at 15:00 UTC on 27 November 2026; the app's clock agrees.
-NOW = datetime(2026, 11, 27, 15, 0, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 15, 0, 30, tzinfo=UTC)
 BOT_TOKEN = "xoxb-1111-2222-testtoken"
 
 

@@ -8,6 +8,7 @@ method with an error such as 429.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -123,10 +124,8 @@ class StandIn:
         params: dict[str, Any] = dict(parse_qsl(raw.decode()))
         for key in ("blocks", "view", "files"):
             if isinstance(params.get(key), str):
-                try:
+                with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])
-                except ValueError:
-                    pass
         return params
 
     def _record(self, method: str, params: dict[str, Any], failed: bool = False) -> None:

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
-from bot.reminders import Reminders
-from bot.slack.client import make_web_client
+from bot.reminders import Post, Reminders
 from bot.replies import Reply, Section
-from bot.reminders import Post
+from bot.slack.client import make_web_client
 from bot.slack.poster import BLOCKS_PER_MESSAGE, SlackPoster, split
 from storage.db import Database
 from storage.ledger import EntryDraft, log_entries
@@ -77,7 +76,7 @@ def test_summary_attaches_the_csv_with_files_upload_v2(db: Database, practice: S
     assert outcome.status == "sent"
     methods = [c.method for c in standin.calls]
     assert methods[:1] == ["chat.postMessage"]
-    assert ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"] == [m for m in methods if m.startswith(("files", "upload"))]
+    assert [m for m in methods if m.startswith(("files", "upload"))] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
     [upload] = standin.of("upload")
     assert upload.params["bytes"].splitlines()[0].startswith("patient,month,program,code")
     [complete] = standin.of("files.completeUploadExternal")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,7 +22,7 @@ LOGGED_REACTION = "white_check_mark"
 
 def when(ts: str) -> datetime:
     """A Slack timestamp ("1764255600.000100") as an aware datetime."""
-    return datetime.fromtimestamp(float(ts), timezone.utc)
+    return datetime.fromtimestamp(float(ts), UTC)
 
 
 def source_id(channel: str, ts: str) -> str:
