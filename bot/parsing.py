@@ -1034,6 +1034,7 @@ def read_date(text: str, today: date) -> date | None:
 
 
 def warm_up() -> None:
-    """Compile patterns and load dateparser once at start-up so the first message is fast."""
+    """Compile patterns and load dateparser once at start-up so the first message is fast
+    (bot.slack.app.build_bot calls it)."""
     parse_message("15 min med review for pt 1 on Nov 3", date(2026, 11, 27))
     _dateparser_for(date.today()).get_date_data("the third of november")

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.observability import DUPLICATES, ERRORS
+from bot.parsing import warm_up
 from bot.slack.client import make_web_client
 from bot.slack.inbox import Inbox
 from bot.slack.listeners import actions, commands, home, messages, views
@@ -53,6 +54,7 @@ def build_bot(
         logger=logging.getLogger("ccmbot.slack"),
     )
     assistant = assistant or Assistant(database, settings)
+    warm_up()  # the parser's patterns and dateparser, before the first message waits for them
     handler = MessageHandler(assistant, app.client)
     inbox = Inbox(database, handler)
     app.use(ignore_bots)

@@ -7,12 +7,14 @@ inbox's thread calls handle_message_event, which does the work.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant, Message
+from bot.config import Settings
 from bot.slack.inbox import Inbox
 from bot.slack.listeners.delivery import deliver, done, permalink, react, source_id, when
 
@@ -100,32 +102,37 @@ class MessageHandler:
         deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
 
 
+def allowed(settings: Settings, channel: str, channel_type: str) -> bool:
+    """Whether the bot works in this conversation: DMs always, channels when listed (or none are)."""
+    return channel_type == "im" or not settings.slack_channels or channel in settings.slack_channels
+
+
+def on_message(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, request: BoltRequest, *, inbox: Inbox, handler: MessageHandler
+) -> None:
+    # Stored before Slack gets its 200; handled by the inbox's thread.
+    handler.learn(context)
+    if event.get("subtype") in HANDLED_SUBTYPES and allowed(handler.assistant.settings, event.get("channel", ""), event.get("channel_type", "channel")):
+        event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts') or event.get('ts')}"
+        # Socket Mode hands Bolt a parsed payload with no raw body.
+        inbox.accept(event_id, request.raw_body or json.dumps(body))
+
+
+def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
+    channel, ts, user = event["channel"], event["ts"], event.get("user")
+    if user and allowed(assistant.settings, channel, "channel"):
+        reply = assistant.handle(slack_message(event, user, addressed=True))
+        # A confirmation (with its Undo button) stays private; answers go in the thread.
+        private = reply.kind.private_in_channel
+        deliver(client, reply, channel=channel, user=user, private=private, thread_ts=event.get("thread_ts") or ts)
+        react(client, reply, channel=channel, ts=ts)
+    elif user:
+        client.chat_postEphemeral(
+            channel=channel, user=user, text="Time isn't logged in this channel. Message me directly, or log it in the care team's channel."
+        )
+    done(assistant.db, body)
+
+
 def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandler) -> None:
-    settings = assistant.settings
-
-    def allowed(channel: str, channel_type: str) -> bool:
-        return channel_type == "im" or not settings.slack_channels or channel in settings.slack_channels
-
-    @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext, request: BoltRequest) -> None:
-        # Stored before Slack gets its 200; handled by the inbox's thread.
-        handler.learn(context)
-        if event.get("subtype") in HANDLED_SUBTYPES and allowed(event.get("channel", ""), event.get("channel_type", "channel")):
-            event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts') or event.get('ts')}"
-            # Socket Mode hands Bolt a parsed payload with no raw body.
-            inbox.accept(event_id, request.raw_body or json.dumps(body))
-
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        channel, ts, user = event["channel"], event["ts"], event.get("user")
-        if user and allowed(channel, "channel"):
-            reply = assistant.handle(slack_message(event, user, addressed=True))
-            # A confirmation (with its Undo button) stays private; answers go in the thread.
-            private = reply.kind.private_in_channel
-            deliver(client, reply, channel=channel, user=user, private=private, thread_ts=event.get("thread_ts") or ts)
-            react(client, reply, channel=channel, ts=ts)
-        elif user:
-            client.chat_postEphemeral(
-                channel=channel, user=user, text="Time isn't logged in this channel. Message me directly, or log it in the care team's channel."
-            )
-        done(assistant.db, body)
+    app.event("message")(partial(on_message, inbox=inbox, handler=handler))
+    app.event("app_mention")(partial(on_mention, assistant=assistant))

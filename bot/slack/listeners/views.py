@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -16,40 +17,43 @@ from bot.slack.render import INTERACTIVE_OPTION, LOG_MODAL_CALLBACK, log_modal, 
 SHORTCUT = "log_ccm_time"
 
 
-def register(app: App, assistant: Assistant) -> None:
-    @app.shortcut(SHORTCUT)
-    def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
-        ack()
-        today = assistant.today()
-        message = shortcut.get("message") or {}
-        parsed = parse_message(message.get("text", ""), today, max_minutes=assistant.settings.max_minutes_per_entry)
-        prefill = parsed.entries[0].as_dict() if parsed.entries else {}
-        if prefill:
-            prefill["date"] = parsed.entries[0].date
-        metadata = {"channel": (shortcut.get("channel") or {}).get("id", ""), "message_ts": message.get("ts", "")}
-        client.views_open(trigger_id=shortcut["trigger_id"], view=log_modal(prefill, metadata, today))
+def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
+    ack()
+    today = assistant.today()
+    message = shortcut.get("message") or {}
+    parsed = parse_message(message.get("text", ""), today, max_minutes=assistant.settings.max_minutes_per_entry)
+    prefill = parsed.entries[0].as_dict() if parsed.entries else {}
+    if prefill:
+        prefill["date"] = parsed.entries[0].date
+    metadata = {"channel": (shortcut.get("channel") or {}).get("id", ""), "message_ts": message.get("ts", "")}
+    client.views_open(trigger_id=shortcut["trigger_id"], view=log_modal(prefill, metadata, today))
 
-    @app.view(LOG_MODAL_CALLBACK)
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        values = modal_values(view)
-        form = EntryForm(
-            patient=values.get("patient", ""),
-            minutes=values.get("minutes", ""),
-            activity=values.get("activity", ""),
-            date=values.get("date", ""),
-            note=values.get("note", ""),
-            program=values.get("program", ""),
-            interactive=True if INTERACTIVE_OPTION in values.get("contact", "").split(",") else None,
-        )
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        channel, ts = metadata.get("channel"), metadata.get("message_ts")
-        link = permalink(channel, ts) if channel and ts else None
-        reply, errors = assistant.log_form(user, form, source_id=f"slack-modal:{view['id']}", link=link)
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        assert reply is not None
-        # Confirm in the app's DM with the person (a user id as channel), with the Undo button.
-        deliver(client, reply, channel=user, user=user, private=False)
+
+def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
+    user = body["user"]["id"]
+    values = modal_values(view)
+    form = EntryForm(
+        patient=values.get("patient", ""),
+        minutes=values.get("minutes", ""),
+        activity=values.get("activity", ""),
+        date=values.get("date", ""),
+        note=values.get("note", ""),
+        program=values.get("program", ""),
+        interactive=True if INTERACTIVE_OPTION in values.get("contact", "").split(",") else None,
+    )
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    channel, ts = metadata.get("channel"), metadata.get("message_ts")
+    link = permalink(channel, ts) if channel and ts else None
+    reply, errors = assistant.log_form(user, form, source_id=f"slack-modal:{view['id']}", link=link)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    assert reply is not None
+    # Confirm in the app's DM with the person (a user id as channel), with the Undo button.
+    deliver(client, reply, channel=user, user=user, private=False)
+
+
+def register(app: App, assistant: Assistant) -> None:
+    app.shortcut(SHORTCUT)(partial(from_message, assistant=assistant))
+    app.view(LOG_MODAL_CALLBACK)(partial(submitted, assistant=assistant))
