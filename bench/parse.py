@@ -51,7 +51,7 @@ def main() -> None:
     mean = statistics.fmean(timings)
     p99 = timings[int(len(timings) * 0.99)]
 
-    from dateparser.search import search_dates  # type: ignore[import-untyped]
+    from dateparser.search import search_dates
 
     search_dates("warm up 15 min", languages=["en"])
     dp = []

@@ -490,7 +490,7 @@ def _date_value(match: re.Match[str], form: str, today: date, future_ok: bool) -
 @lru_cache(maxsize=8)
 def _dateparser_for(today: date) -> Any:
     """One reused dateparser parser per day (its relative base is fixed at construction)."""
-    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+    from dateparser.date import DateDataParser
 
     return DateDataParser(
         languages=["en"],

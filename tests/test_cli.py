@@ -1,45 +1,96 @@
-"""The command line as a user runs it: real processes, real database files."""
+"""The command line as a user runs it, driven in-process with click's CliRunner: real database files
+in a fresh working directory per test, the real environment variables, stdout and stderr apart.
+
+tests/test_cli_smoke.py runs the few things only a real process can show."""
 
 from __future__ import annotations
 
+import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Protocol
 
 import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
+STAFF_CSV = str(ROOT / "examples" / "staff.csv")
+PATIENTS_CSV = str(ROOT / "examples" / "patients.csv")
 
 
-def ccmbot(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CCMBOT_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, input=input
-    )
+class Ccmbot(Protocol):
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result: ...
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory (so the default sqlite:///ccmbot.db and the demo file are this test's own),
+    with no CCMBOT_ or SLACK_ variables from the environment the tests were started in."""
+    for name in list(os.environ):
+        if name.startswith(("CCMBOT_", "SLACK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def test_roster_commands_round_trip(workdir):
-    assert ccmbot("db", "upgrade", cwd=workdir).returncode == 0
+@pytest.fixture
+def ccmbot(workdir: Path) -> Ccmbot:
+    """Run `ccmbot ARGS...`; env= adds variables for this invocation only, input= is stdin."""
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        # An unexpected exception propagates with its traceback instead of becoming exit code 1.
+        return runner.invoke(cli, list(args), env=env, input=input, prog_name="ccmbot", catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def practice(ccmbot: Ccmbot) -> Ccmbot:
+    """The example staff and patients imported."""
+    assert ccmbot("staff", "import", STAFF_CSV).exit_code == 0
+    assert ccmbot("patients", "import", PATIENTS_CSV).exit_code == 0
+    return ccmbot
+
+
+def test_roster_commands_round_trip(ccmbot: Ccmbot, workdir: Path) -> None:
+    assert ccmbot("db", "upgrade").exit_code == 0
     assert (workdir / "ccmbot.db").exists()
-    r = ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
-    assert r.returncode == 0 and "6 rows, 6 changed" in r.stdout
-    r = ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
-    assert r.returncode == 0 and "5 rows, 5 changed" in r.stdout
-    r = ccmbot("patients", "add", "0042", "--practitioner", "U01PHYS001", "--conditions", "2", cwd=workdir)
-    assert r.returncode == 0 and "patient 0042" in r.stdout
-    r = ccmbot("consent", "record", "0042", "--method", "written", "--date", "2026-01-02", "--by", "Dana Whitfield", cwd=workdir)
-    assert r.returncode == 0 and "CCM consent granted on 2026-01-02" in r.stdout
-    r = ccmbot("consent", "revoke", "0042", "--date", "2026-02-01", cwd=workdir)
+    r = ccmbot("staff", "import", STAFF_CSV)
+    assert r.exit_code == 0 and "6 rows, 6 changed" in r.stdout
+    r = ccmbot("patients", "import", PATIENTS_CSV)
+    assert r.exit_code == 0 and "5 rows, 5 changed" in r.stdout
+    r = ccmbot("patients", "add", "0042", "--practitioner", "U01PHYS001", "--conditions", "2")
+    assert r.exit_code == 0 and "patient 0042" in r.stdout
+    r = ccmbot("consent", "record", "0042", "--method", "written", "--date", "2026-01-02", "--by", "Dana Whitfield")
+    assert r.exit_code == 0 and "CCM consent granted on 2026-01-02" in r.stdout
+    r = ccmbot("consent", "revoke", "0042", "--date", "2026-02-01")
     assert "CCM consent revoked on 2026-02-01" in r.stdout
-    listing = ccmbot("patients", "list", cwd=workdir).stdout
+    # The revocation was committed: saying it again changes nothing.
+    r = ccmbot("consent", "revoke", "0042", "--date", "2026-02-01")
+    assert r.exit_code == 0 and r.stdout == "unchanged: patient 0042 CCM consent is already revoked\n"
+    listing = ccmbot("patients", "list").stdout
     assert "0042" in listing and "0789" in listing
+
+
+def test_consent_by_a_nurse_is_refused_and_records_nothing(ccmbot: Ccmbot) -> None:
+    ccmbot("staff", "import", STAFF_CSV)
+    ccmbot("patients", "add", "0042", "--practitioner", "U01PHYS001", "--conditions", "2")
+    r = ccmbot("consent", "record", "0042", "--method", "verbal", "--by", "Maria Santos")  # an RN, not an admin
+    assert r.exit_code == 2
+    assert r.stderr.startswith("error: Only practitioners") and len(r.stderr.strip().splitlines()) == 1
+    assert r.stdout == ""
+    r = ccmbot("consent", "record", "0042", "--method", "verbal", "--date", "2026-01-02")
+    assert r.stdout == "recorded: patient 0042 CCM consent granted on 2026-01-02\n"
+
+
+def test_an_import_with_one_bad_row_imports_nothing(ccmbot: Ccmbot, workdir: Path) -> None:
+    (workdir / "staff.csv").write_text("slack_user_id,name,role,admin\nU01RN00003,Maria Santos,rn,no\nU0BAD,Ann,surgeon,no\n")
+    r = ccmbot("staff", "import", "staff.csv")
+    assert r.exit_code == 2 and "'surgeon' is not a role" in r.stderr
+    assert ccmbot("staff", "list").stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -49,145 +100,136 @@ def test_roster_commands_round_trip(workdir):
         (("patients", "import", "missing.csv"), {}, "cannot read missing.csv"),
         (("staff", "add", "Ann", "--role", "surgeon"), {}, "'surgeon' is not a role"),
         (("patients", "add", "5", "--practitioner", "Nobody"), {}, "No staff member 'Nobody'"),
-        (("staff", "list",), {"CCMBOT_MAX_MINUTES_PER_ENTRY": "x"}, "CCMBOT_MAX_MINUTES_PER_ENTRY='x'"),
+        (("staff", "list"), {"CCMBOT_MAX_MINUTES_PER_ENTRY": "x"}, "CCMBOT_MAX_MINUTES_PER_ENTRY='x'"),
     ],
 )
-def test_user_errors_exit_2_with_one_line(workdir, args, env, expected):
-    r = ccmbot(*args, cwd=workdir, env=env)
-    assert r.returncode == 2, r.stderr
+def test_user_errors_exit_2_with_one_line(ccmbot: Ccmbot, args: tuple[str, ...], env: dict[str, str], expected: str) -> None:
+    r = ccmbot(*args, env=env)
+    assert r.exit_code == 2, r.stderr
     assert expected in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
-def test_every_command_has_help(workdir):
+def test_settings_are_read_again_for_every_invocation(ccmbot: Ccmbot, workdir: Path) -> None:
+    # One process, several commands: nothing from one invocation's environment is kept for the next.
+    assert ccmbot("staff", "list", env={"CCMBOT_MAX_MINUTES_PER_ENTRY": "x"}).exit_code == 2
+    assert ccmbot("staff", "list").exit_code == 0
+    r = ccmbot("db", "upgrade", env={"CCMBOT_DATABASE_URL": "sqlite:///other.db"})
+    assert r.stdout == "database at sqlite:///other.db is at the newest schema\n"
+    assert ccmbot("db", "upgrade").stdout == "database at sqlite:///ccmbot.db is at the newest schema\n"
+    assert (workdir / "other.db").exists() and (workdir / "ccmbot.db").exists()
+
+
+def test_every_command_has_help(ccmbot: Ccmbot) -> None:
     for args in (("--help",), ("staff", "--help"), ("patients", "import", "--help"), ("consent", "record", "--help"), ("db", "upgrade", "--help")):
-        r = ccmbot(*args, cwd=workdir)
-        assert r.returncode == 0 and "Usage:" in r.stdout
+        r = ccmbot(*args)
+        assert r.exit_code == 0 and "Usage:" in r.stdout
 
 
-def test_demo_chat_in_a_pipe_answers_from_a_seeded_practice(workdir):
-    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="who still needs time this month?\n")
-    assert r.returncode == 0, r.stderr
+def test_demo_chat_in_a_pipe_answers_from_a_seeded_practice(ccmbot: Ccmbot, workdir: Path) -> None:
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", input="who still needs time this month?\n")
+    assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("29 patients need time in November, closest first; 4 days (2 business days) left")
     assert len([line for line in lines if line.startswith("• ")]) == 15 and lines[-1] == "…and 14 more."
     # Starting again adds nothing twice: the seed is idempotent, and what was logged stays.
-    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="15 min med review for patient 123\nstatus 123\n")
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", input="15 min med review for patient 123\nstatus 123\n")
     assert "Patient 123: 32 of 40 min in November, 8 to go for 99439; 99490 reached; consent on file." in r.stdout
-    r = ccmbot("chat", "--demo", "--today", "2026-11-27", cwd=workdir, input="undo\nwho has no consent?\n")
+    r = ccmbot("chat", "--demo", "--today", "2026-11-27", input="undo\nwho has no consent?\n")
     assert "Patient 123: 17 of 20 min in November, 3 to go for 99490; consent on file." in r.stdout
     assert "patients with time in November but no consent" in r.stdout
     assert not (workdir / "ccmbot.db").exists()  # the demo never touches the real database
 
 
-def test_make_demo_starts_the_main_job_which_is_the_demo_chat_without_tokens(workdir):
-    assert "$(BIN)/ccmbot start" in (ROOT / "Makefile").read_text()
-    r = ccmbot("start", cwd=workdir, input="who still needs time this month?\n")
-    assert r.returncode == 0, r.stderr
-    assert "No Slack tokens set: starting the demo chat" in r.stderr
-    assert "patients need time in" in r.stdout.splitlines()[0]
+def test_start_with_half_the_slack_tokens_says_which_one_is_missing(ccmbot: Ccmbot) -> None:
     # Tokens half set: the Slack bot was meant, so say which one is missing instead of a demo.
-    half = ccmbot("start", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3"})
-    assert half.returncode == 2 and half.stderr.startswith("error: SLACK_SIGNING_SECRET is not set")
+    # (Without tokens `start` is the demo chat: tests/test_cli_smoke.py runs that as `make demo` does.)
+    half = ccmbot("start", env={"SLACK_BOT_TOKEN": "xoxb-1-2-3"})
+    assert half.exit_code == 2 and half.stderr.startswith("error: SLACK_SIGNING_SECRET is not set")
 
 
-def test_chat_needs_to_know_who_is_speaking(workdir):
-    r = ccmbot("chat", cwd=workdir, input="help\n")
-    assert r.returncode == 2 and r.stderr.startswith("error: say who you are with --as")
+def test_chat_needs_to_know_who_is_speaking(ccmbot: Ccmbot) -> None:
+    r = ccmbot("chat", input="help\n")
+    assert r.exit_code == 2 and r.stderr.startswith("error: say who you are with --as")
 
 
-def test_log_command_goes_through_the_assistant(workdir):
-    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
-    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
+def test_log_command_goes_through_the_assistant(practice: Ccmbot) -> None:
     args = ("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "backfill-1", "15 min med review for patient 123")
-    r = ccmbot(*args, cwd=workdir)
-    assert r.returncode == 0, r.stderr
+    r = practice(*args)
+    assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines() == [
         "Logged 15 min medication review for patient 123 on Fri Nov 27 (Maria Santos).",
         "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file.",
     ]
-    again = ccmbot(*args, cwd=workdir)
+    again = practice(*args)
     assert again.stdout.startswith("Already logged (this message was received before) 15 min")
-    bad = ccmbot("log", "--as", "U01RN00003", "--today", "2026-11-27", "pt 123 med review", cwd=workdir)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: Nothing was logged. How many minutes was that?")
-    stranger = ccmbot("log", "--as", "Nobody Here", "10 min call pt 123", cwd=workdir)
-    assert stranger.returncode == 2 and "not on the care team's staff roster" in stranger.stderr
+    bad = practice("log", "--as", "U01RN00003", "--today", "2026-11-27", "pt 123 med review")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: Nothing was logged. How many minutes was that?")
+    stranger = practice("log", "--as", "Nobody Here", "10 min call pt 123")
+    assert stranger.exit_code == 2 and "not on the care team's staff roster" in stranger.stderr
 
 
-def test_parse_command_prints_one_json_object_per_line(workdir):
-    import json
-
+def test_parse_command_prints_one_json_object_per_line(ccmbot: Ccmbot) -> None:
     lines = "15 min med review for patient 123\nthanks!\npt 1 1:30 call\n"
-    r = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "parse", "--today", "2026-11-27"], input=lines, cwd=workdir, capture_output=True, text=True, timeout=60
-    )
+    r = ccmbot("parse", "--today", "2026-11-27", input=lines)
     out = [json.loads(line) for line in r.stdout.splitlines()]
     assert out[0]["entries"] == [
         {"patient": "123", "minutes": 15, "date": "2026-11-27", "activity": "medication_review", "program": None, "interactive": None, "bare_key": False}
     ]
     assert out[1] == {"text": "thanks!", "entries": [], "error": None}
     assert out[2]["error"]["code"] == "ambiguous_minutes" and out[2]["entries"] == []
-    r = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "parse", "--jsonl"],
-        input='{"text": "pt 1 20 min yesterday", "today": "2027-01-01"}\n',
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = ccmbot("parse", "--jsonl", input='{"text": "pt 1 20 min yesterday", "today": "2027-01-01"}\n')
     assert json.loads(r.stdout)["entries"][0]["date"] == "2026-12-31"
 
 
-def test_slack_commands_stop_with_one_line_naming_the_missing_token(workdir):
-    r = ccmbot("run", cwd=workdir)
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == ["error: SLACK_BOT_TOKEN is not set; it is the Bot User OAuth Token on your app's OAuth & Permissions page (api.slack.com/apps)"]
-    r = ccmbot("run", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xoxb-wrong-kind"})
-    assert r.returncode == 2 and r.stderr.startswith("error: SLACK_APP_TOKEN does not start with 'xapp-'")
-    r = ccmbot("serve", cwd=workdir, env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "not-a-secret"})
-    assert r.returncode == 2 and r.stderr.startswith("error: SLACK_SIGNING_SECRET is not a hex string")
+def test_slack_commands_stop_with_one_line_naming_the_missing_token(ccmbot: Ccmbot) -> None:
+    # In-process is enough: the tokens are read from the environment at each invocation, and the
+    # commands stop before anything connects or forks.
+    r = ccmbot("run")
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines() == [
+        "error: SLACK_BOT_TOKEN is not set; it is the Bot User OAuth Token on your app's OAuth & Permissions page (api.slack.com/apps)"
+    ]
+    r = ccmbot("run", env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xoxb-wrong-kind"})
+    assert r.exit_code == 2 and r.stderr.startswith("error: SLACK_APP_TOKEN does not start with 'xapp-'")
+    r = ccmbot("serve", env={"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "not-a-secret"})
+    assert r.exit_code == 2 and r.stderr.startswith("error: SLACK_SIGNING_SECRET is not a hex string")
 
 
-def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(workdir):
-    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
-    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
-    ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123", cwd=workdir)
+def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(practice: Ccmbot) -> None:
+    practice("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123")
     env = {"CCMBOT_REMINDER_CHANNEL": "C0COORD01"}
-    r = ccmbot("remind", "--dry-run", "--today", "2026-11-16", "--at", "10:00", cwd=workdir, env=env)
-    assert r.returncode == 0, r.stderr
+    r = practice("remind", "--dry-run", "--today", "2026-11-16", "--at", "10:00", env=env)
+    assert r.exit_code == 0, r.stderr
     assert "== digest to C0COORD01 (due 09:00):" in r.stdout
     assert "• 123: 3 min to 99490 (17 of 20)" in r.stdout
     assert "== nudges to U01RN00003 (due 10:00):" in r.stdout
-    quiet = ccmbot("remind", "--today", "2026-11-14", "--at", "10:00", cwd=workdir, env=env)
+    quiet = practice("remind", "--today", "2026-11-14", "--at", "10:00", env=env)
     assert quiet.stdout.startswith("nothing due at 2026-11-14 10:00")
-    assert ccmbot("remind", "--send", cwd=workdir).returncode == 2
-    late = ccmbot("remind", "--at", "9am", cwd=workdir)
-    assert late.returncode == 2 and late.stderr.strip() == "error: --at '9am' is not a time of day; write it as HH:MM, e.g. 09:00"
+    assert practice("remind", "--send").exit_code == 2
+    late = practice("remind", "--at", "9am")
+    assert late.exit_code == 2 and late.stderr.strip() == "error: --at '9am' is not a time of day; write it as HH:MM, e.g. 09:00"
 
 
-def test_audit_export_and_backup_commands(workdir):
-    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
-    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
-    ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123", cwd=workdir)
-    r = ccmbot("audit", "export", "--month", "2026-11", "--patient", "123", cwd=workdir)
-    assert r.returncode == 0, r.stderr
+def test_audit_export_and_backup_commands(practice: Ccmbot, workdir: Path) -> None:
+    practice("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123")
+    r = practice("audit", "export", "--month", "2026-11", "--patient", "123")
+    assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("at_utc,action,patient") and ",logged,123,2026-11-16,17," in r.stdout
-    assert ccmbot("audit", "export", "--month", "2026-11", "--patient", "999", cwd=workdir).returncode == 2
-    r = ccmbot("backup", "backup/ccmbot.db", cwd=workdir)
-    assert r.returncode == 0 and (workdir / "backup" / "ccmbot.db").stat().st_mode & 0o077 == 0
-    r = ccmbot("backup", "x.db", cwd=workdir, env={"CCMBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"})
-    assert r.returncode == 2
+    assert practice("audit", "export", "--month", "2026-11", "--patient", "999").exit_code == 2
+    r = practice("backup", "backup/ccmbot.db")
+    assert r.exit_code == 0 and (workdir / "backup" / "ccmbot.db").stat().st_mode & 0o077 == 0
+    r = practice("backup", "x.db", env={"CCMBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"})
+    assert r.exit_code == 2
 
 
-def test_log_refuses_a_key_reused_for_another_text_and_back_fills_old_months(workdir):
-    ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=workdir)
-    ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=workdir)
-    first = ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "15 min med review for patient 123", cwd=workdir)
-    assert first.returncode == 0, first.stderr
-    reused = ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "25 min care plan for patient 123", cwd=workdir)
-    assert reused.returncode == 2
+def test_log_refuses_a_key_reused_for_another_text_and_back_fills_old_months(practice: Ccmbot) -> None:
+    first = practice("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "15 min med review for patient 123")
+    assert first.exit_code == 0, first.stderr
+    reused = practice("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "25 min care plan for patient 123")
+    assert reused.exit_code == 2
     assert reused.stderr.startswith("error: That idempotency key was already used for a different message; nothing was logged.")
     # Chat refuses a date before last month; the CLI is the admin's back-fill door and takes it, with the year said.
-    old = ccmbot("log", "--as", "Maria Santos", "--today", "2027-01-04", "--key", "k2", "20 min care plan pt 123 on 10/15/2026", cwd=workdir)
-    assert old.returncode == 0, old.stderr
+    old = practice("log", "--as", "Maria Santos", "--today", "2027-01-04", "--key", "k2", "20 min care plan pt 123 on 10/15/2026")
+    assert old.exit_code == 0, old.stderr
     assert old.stdout.startswith("Logged 20 min care plan for patient 123 on Thu Oct 15, 2026 (Maria Santos).")

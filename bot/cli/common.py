@@ -1,0 +1,115 @@
+"""What every command shares: the per-invocation Context, one-line user errors, the group class
+that turns domain refusals into them, and small option helpers.
+
+A user error exits 2 with one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any, NoReturn
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.months import local_today
+from storage.db import Database
+from storage.ledger import LedgerError
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: `error: <message>` on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with one line on stderr and exit code 2."""
+    raise UserError(message)
+
+
+@dataclass
+class Context:
+    """What every command needs, made on first use so --help works without a database.
+
+    One Context belongs to one invocation (click makes it on the root context), so nothing read
+    from the environment outlives the command: a second invocation in the same process reads
+    the settings again and opens its own database."""
+
+    settings_override: Settings | None = None
+    _settings: Settings | None = None
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = self.settings_override or load_settings()
+            except ConfigError as exc:
+                fail(str(exc))
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.settings.database_url)
+        return self._database
+
+    def today(self, override: date | None = None) -> date:
+        return override or local_today(self.settings.tz)
+
+    def close(self) -> None:
+        """Release the database's connections when the invocation ends."""
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+
+def open_database(url: str) -> Database:
+    """Open (and migrate) the database at url, or stop with one line that hides any password."""
+    try:
+        return Database(url)
+    except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
+        fail(f"cannot open the database at {redact(url)}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+
+def redact(url: str) -> str:
+    """Hide a password in a database URL before it is printed."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured URL"
+
+
+class CcmGroup(click.Group):
+    """Turns refusals from the domain into one-line user errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (LedgerError, ConfigError, ValueError) as exc:
+            if isinstance(exc, click.ClickException):
+                raise
+            raise UserError(str(exc)) from None
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def as_date(value: datetime | None) -> date | None:
+    """A DATE option's value as a date (None stays None)."""
+    return value.date() if value is not None else None
+
+
+def configure_logging() -> None:
+    """JSON log lines for the long-running commands (run, serve, scheduler)."""
+    from bot.observability import configure_logging as json_logs
+
+    json_logs()

@@ -1,0 +1,82 @@
+"""`ccmbot report`, `ccmbot status` and `ccmbot panel`: a month's billing, one patient's month, the panel."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from bot.cli.common import Context, pass_ctx
+from bot.evaluation import month_results, policy_from
+from bot.months import month_bounds, parse_month
+from bot.patient_month import summarize
+from bot.replies import summary_words
+from bot.report import as_csv, as_json, describe
+from storage.db import Database
+from storage.ledger import require_active_patient
+from storage.queries import panel
+
+
+@click.command("report")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout")
+@pass_ctx
+def report_cmd(c: Context, month: str, fmt: str, out: Path | None) -> None:
+    """The month-end billing report: one row per patient and billable code (works on the open month too)."""
+    first = parse_month(month)
+    policy = policy_from(c.settings)
+    with c.db.session() as s:
+        items = month_results(s, first, policy)
+    text = as_csv(items) if fmt == "csv" else json.dumps([as_json(i) for i in items], indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}: {summary_words(first, summarize(items))}", err=True)
+
+
+@click.command("status")
+@click.argument("patient")
+@click.option("--month", default=None, help="YYYY-MM (default: this month)")
+@pass_ctx
+def status_cmd(c: Context, patient: str, month: str | None) -> None:
+    """One patient's month in words: minutes, codes, next threshold, consent, blockers."""
+    today = c.today()
+    first = parse_month(month) if month else today
+    with c.db.session() as s:
+        require_active_patient(s, patient)
+        items = month_results(s, first, policy_from(c.settings), patient_keys=[patient])
+    click.echo(describe(items[0], today))
+
+
+@click.command("panel")
+@click.option("--month", default=None, help="YYYY-MM (default: this month)")
+@pass_ctx
+def panel_cmd(c: Context, month: str | None) -> None:
+    """Print the panel: every active patient with this month's minutes and consent."""
+    print_panel(c.db, parse_month(month) if month else c.today())
+
+
+def print_panel(database: Database, day: date) -> None:
+    """The panel of day's month as a fixed-width table."""
+    start, end = month_bounds(day)
+    with database.session() as s:
+        rows = panel(s, start, end)
+    click.echo(f"Panel for {start:%B %Y}: {len(rows)} active patients")
+    click.echo(f"{'patient':<10} {'programs':<9} {'cond':>4} {'practitioner':<18} {'prac':>5} {'staff':>5} {'n/c':>5}  consent")
+    for r in rows:
+        by_track: dict[str, int] = {}
+        for tracks in r.minutes.values():
+            for track, m in tracks.items():
+                by_track[track] = by_track.get(track, 0) + m
+        consent = ", ".join(f"{p} {c.status} {c.effective_date}" for p, c in sorted(r.consents.items())) or "none on file"
+        click.echo(
+            f"{r.key:<10} {';'.join(r.programs):<9} {r.chronic_conditions:>4} {(r.billing_practitioner or '-')[:18]:<18} "
+            f"{by_track.get('practitioner', 0):>5} {by_track.get('clinical_staff', 0):>5} {by_track.get('non_clinical', 0):>5}  {consent}"
+        )
+
+
+COMMANDS: tuple[click.Command, ...] = (report_cmd, status_cmd, panel_cmd)
