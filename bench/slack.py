@@ -25,8 +25,8 @@ from sqlalchemy import func, select, text
 from bench.dataset import open_bench_database
 from storage.models import Base, TimeEntry
 from storage.roster import PatientFields, upsert_patient, upsert_staff
-from tests.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
-from tests.slack.standin import StandIn
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
+from tests.bot.slack.standin import StandIn
 
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ccmbot_bench_slack"
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.slack.conftest import BOT_TOKEN, SECRET
-from tests.slack.standin import StandIn
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET
+from tests.bot.slack.standin import StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import TimeEntry
-from tests.slack.conftest import SlackHarness, fixture
+from tests.bot.slack.conftest import SlackHarness, fixture
 
 
 class StubSocketClient:

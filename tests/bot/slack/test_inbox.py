@@ -15,9 +15,9 @@ from bot.config import Settings
 from storage.db import Database
 from storage.models import SlackEvent, TimeEntry
 from storage.slack_events import store
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
+from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster
-from tests.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
-from tests.slack.standin import StandIn
 
 
 def settings_for(db: Database, standin: StandIn) -> Settings:

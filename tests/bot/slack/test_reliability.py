@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, MonthTotal, SlackEvent, TimeEntry
-from tests.slack.conftest import SlackHarness, fixture
+from tests.bot.slack.conftest import SlackHarness, fixture
 
 
 def test_a_burst_of_500_events_with_5_percent_retries(slack: SlackHarness, session: Session) -> None:

@@ -25,7 +25,7 @@ from bot.config import Settings
 from storage.db import Database
 from tests.conftest import Roster
 
-TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+TRANSCRIPTS = sorted((Path(__file__).resolve().parents[1] / "transcripts").glob("*.txt"))
 
 
 @dataclass

@@ -9,7 +9,7 @@ import yaml
 from bot.slack.listeners.commands import COMMAND, SUBCOMMANDS
 from bot.slack.listeners.views import SHORTCUT
 
-MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[3] / "manifest.yml").read_text())
 
 # The scope each event needs (api.slack.com/events).
 EVENT_SCOPES = {

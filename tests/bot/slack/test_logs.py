@@ -9,8 +9,8 @@ from datetime import date
 
 from bot.observability import configure_logging
 from storage.roster import PatientFields, upsert_patient
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
 from tests.conftest import Roster
-from tests.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
 
 
 def test_a_logged_conversation_holds_no_phi_and_traces_events(slack: SlackHarness, roster: Roster) -> None:

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 STAFF_CSV = str(ROOT / "examples" / "staff.csv")
 PATIENTS_CSV = str(ROOT / "examples" / "patients.csv")
 

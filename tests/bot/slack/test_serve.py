@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import TimeEntry
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
+from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster
-from tests.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
-from tests.slack.standin import StandIn
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def free_port() -> int:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 # The installed `ccmbot` script (pyproject's `ccmbot = "bot.cli:main"`), next to this Python when the project is installed.
 SCRIPT = Path(sys.executable).with_name("ccmbot")
 

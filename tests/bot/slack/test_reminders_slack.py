@@ -20,9 +20,9 @@ from bot.slack.client import make_web_client
 from bot.slack.poster import BLOCKS_PER_MESSAGE, SlackPoster, split
 from storage.db import Database
 from storage.ledger import EntryDraft, log_entries
+from tests.bot.slack.conftest import BOT_TOKEN
+from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster
-from tests.slack.conftest import BOT_TOKEN
-from tests.slack.standin import StandIn
 
 NY = ZoneInfo("America/New_York")
 

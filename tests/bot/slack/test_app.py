@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from storage.db import Database
 from storage.models import AuditEvent, TimeEntry
+from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
+from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster
-from tests.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
-from tests.slack.standin import StandIn
 
 
 def active_minutes(session: Session) -> list[int]:

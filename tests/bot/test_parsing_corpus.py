@@ -16,7 +16,7 @@ import pytest
 
 from bot.parsing import parse_message
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 CORPUS = [
     json.loads(line)
     for name in ("parser_corpus.jsonl", "parser_corpus_staff.jsonl")

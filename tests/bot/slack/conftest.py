@@ -26,8 +26,8 @@ from bot.config import Settings
 from bot.slack.app import build_bot
 from bot.slack.wsgi import EVENTS_PATH, Routes
 from storage.db import Database
+from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster
-from tests.slack.standin import StandIn
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "0123456789abcdef0123456789abcdef"
