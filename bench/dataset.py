@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select, text
 
 from storage.db import Database, make_engine
-from storage.ledger import rebuild_month_totals
+from storage.entries import rebuild_month_totals
 from storage.models import Base, Consent, Patient, Staff, TimeEntry
 
 PATIENTS = 20_000

@@ -56,25 +56,14 @@ from bot.replies import (
 )
 from bot.report import as_csv, describe
 from bot.worklist import consent_gaps, needs_time
+from storage.consents import record_consent
 from storage.db import Database
-from storage.ledger import (
-    EntryDraft,
-    KeyReused,
-    LedgerError,
-    close_month,
-    find_patient,
-    log_entries,
-    record_consent,
-    reopen_month,
-    replace_source,
-    require_active_patient,
-    void_entries,
-    void_last,
-    void_source,
-)
+from storage.entries import EntryDraft, log_entries, replace_source, void_entries, void_last, void_source
+from storage.errors import KeyReused, LedgerError
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
+from storage.months import close_month, reopen_month
 from storage.queries import patients_of, staff_entries
-from storage.roster import admins, consent_recorders, find_staff
+from storage.roster import admins, consent_recorders, find_patient, find_staff, require_active_patient
 
 log = logging.getLogger(__name__)
 

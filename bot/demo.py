@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bot.months import month_bounds, previous_month
 from storage.db import Database
-from storage.ledger import EntryDraft, find_patient, log_entries
-from storage.roster import PatientFields, find_staff, has_patients, import_patients_csv, import_staff_csv, upsert_patient
+from storage.entries import EntryDraft, log_entries
+from storage.roster import PatientFields, find_patient, find_staff, has_patients, import_patients_csv, import_staff_csv, upsert_patient
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"

@@ -1,4 +1,4 @@
-"""Tables. Every change to them goes through storage.ledger or storage.roster.
+"""Tables. Every change to them goes through storage.entries, consents, months or roster.
 
 Service dates are local DATEs in the practice time zone; instants (created_at,
 voided_at, ...) are UTC. Nothing is hard deleted: entries are voided, consents

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from storage.ledger import CONSENT_METHODS, InvalidValue, LedgerError, UnknownStaff, audit, record_consent
+from storage.audit import audit
+from storage.consents import CONSENT_METHODS, record_consent
+from storage.errors import InactivePatient, InactiveStaff, InvalidValue, LedgerError, UnknownPatient, UnknownStaff
 from storage.models import ENROLMENT_PROGRAMS, PRACTITIONER_ROLES, Patient, Role, Staff, Track
 
 
@@ -44,6 +46,27 @@ class ImportRejected(LedgerError):
         self.problems = problems
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         super().__init__(f"{problems[0]}{more}; nothing was imported.")
+
+
+def require_active_staff(staff: Staff | None, what: str = "staff member") -> Staff:
+    if staff is None:
+        raise UnknownStaff(f"That {what} is not on the staff roster.")
+    if not staff.active:
+        raise InactiveStaff(f"{staff.name} is no longer active on the staff roster.")
+    return staff
+
+
+def find_patient(session: Session, key: str) -> Patient | None:
+    return session.scalars(select(Patient).where(Patient.key == key)).one_or_none()
+
+
+def require_active_patient(session: Session, key: str) -> Patient:
+    patient = find_patient(session, key)
+    if patient is None:
+        raise UnknownPatient(f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
+    if not patient.active:
+        raise InactivePatient(f"Patient {key} is inactive; time can't be logged for an inactive patient.")
+    return patient
 
 
 def find_staff(session: Session, ref: str) -> Staff | None:

@@ -15,7 +15,7 @@ import click
 from bot.config import ConfigError, Settings, load_settings
 from bot.months import local_today
 from storage.db import Database
-from storage.ledger import LedgerError
+from storage.errors import LedgerError
 
 
 class UserError(click.ClickException):

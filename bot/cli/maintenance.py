@@ -11,7 +11,7 @@ import click
 from bot.cli.common import CcmGroup, Context, fail, pass_ctx, redact
 from bot.months import month_bounds, parse_month
 from storage.db import Database
-from storage.ledger import find_patient
+from storage.roster import find_patient
 
 
 @click.group(cls=CcmGroup)

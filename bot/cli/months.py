@@ -15,8 +15,8 @@ from bot.patient_month import summarize
 from bot.replies import summary_words
 from bot.report import as_csv, as_json, describe
 from storage.db import Database
-from storage.ledger import require_active_patient
 from storage.queries import panel
+from storage.roster import require_active_patient
 
 
 @click.command("report")

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.reminders import Post, Reminders, first_business_day, last_business_day, scheduled
 from bot.scheduler import build_scheduler
 from storage.db import Database
-from storage.ledger import EntryDraft, log_entries
+from storage.entries import EntryDraft, log_entries
 from tests.conftest import Roster
 
 NY = ZoneInfo("America/New_York")

@@ -9,7 +9,9 @@ from datetime import date
 from bot.billing import Policy
 from bot.evaluation import month_results
 from bot.report import as_csv, as_json, describe
-from storage.ledger import EntryDraft, log_entries, record_consent, set_complex_mdm
+from storage.consents import record_consent
+from storage.entries import EntryDraft, log_entries
+from storage.months import set_complex_mdm
 from tests.conftest import TODAY
 
 NOV = date(2026, 11, 1)

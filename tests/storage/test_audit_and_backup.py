@@ -14,7 +14,7 @@ from bot.config import Settings
 from storage.audit_export import month_audit_csv
 from storage.backup import backup_sqlite
 from storage.db import Database
-from storage.ledger import EntryDraft, replace_source
+from storage.entries import EntryDraft, replace_source
 from tests.conftest import Roster
 
 DAY = date(2026, 11, 27)

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage.ledger import EntryDraft, log_entries, rebuild_month_totals, replace_source, void_source
+from storage.entries import EntryDraft, log_entries, rebuild_month_totals, replace_source, void_source
 from storage.queries import month_minutes, month_totals
 from tests.conftest import TODAY, Roster, clear_tables
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from storage.ledger import EntryDraft, log_entries, record_consent, void_entries
+from storage.consents import record_consent
+from storage.entries import EntryDraft, log_entries, void_entries
 from storage.models import TOTAL_COLUMNS
 from storage.queries import month_minutes, panel
 from storage.records import NO_MINUTES, TOTAL_KEYS, PatientRecord

@@ -19,7 +19,7 @@ from bot.replies import Reply, Section
 from bot.slack.client import make_web_client
 from bot.slack.poster import BLOCKS_PER_MESSAGE, SlackPoster, split
 from storage.db import Database
-from storage.ledger import EntryDraft, log_entries
+from storage.entries import EntryDraft, log_entries
 from tests.bot.slack.conftest import BOT_TOKEN
 from tests.bot.slack.standin import StandIn
 from tests.conftest import Roster

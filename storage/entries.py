@@ -1,4 +1,4 @@
-"""The write path: every change and its audit row, in the caller's transaction.
+"""Time entries: logged, voided, replaced by an edit, and the month totals kept beside them.
 
 Functions here add and flush; the door's unit of work (`with db.transaction() as s:`) commits,
 so a change and its audit row land together or not at all. Logging is idempotent on a source
@@ -16,70 +16,12 @@ from typing import Any
 from sqlalchemy import Date, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage.audit import audit
 from storage.db import insert_for
-from storage.models import (
-    ACTIVITIES,
-    TOTAL_COLUMNS,
-    AuditEvent,
-    Consent,
-    ConsentStatus,
-    MonthClose,
-    MonthTotal,
-    Patient,
-    PatientMonthFact,
-    Program,
-    Staff,
-    TimeEntry,
-    utcnow,
-)
-
-
-class LedgerError(Exception):
-    """A refused change. `reason` is a stable code; str() is a sentence for a person."""
-
-    reason = "refused"
-
-
-class ClosedMonth(LedgerError):
-    reason = "closed_month"
-
-
-class FutureDate(LedgerError):
-    reason = "future_date"
-
-
-class UnknownPatient(LedgerError):
-    reason = "unknown_patient"
-
-
-class InactivePatient(LedgerError):
-    reason = "inactive_patient"
-
-
-class UnknownStaff(LedgerError):
-    reason = "unknown_staff"
-
-
-class InactiveStaff(LedgerError):
-    reason = "inactive_staff"
-
-
-class MinutesOutOfRange(LedgerError):
-    reason = "minutes_out_of_range"
-
-
-class InvalidValue(LedgerError):
-    reason = "invalid_value"
-
-
-class NotAllowed(LedgerError):
-    reason = "not_allowed"
-
-
-class KeyReused(LedgerError):
-    """The idempotency key of a stored message came with a different text."""
-
-    reason = "key_reused"
+from storage.errors import ClosedMonth, FutureDate, InvalidValue, KeyReused, MinutesOutOfRange, NotAllowed
+from storage.models import ACTIVITIES, TOTAL_COLUMNS, MonthTotal, Patient, Program, Staff, TimeEntry, utcnow
+from storage.months import first_of_month, is_month_closed
+from storage.roster import require_active_patient, require_active_staff
 
 
 @dataclass(frozen=True)
@@ -99,24 +41,6 @@ class EntryDraft:
 class LogResult:
     entries: list[TimeEntry]
     duplicate: bool
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def audit(session: Session, actor: Staff | None, action: str, entity: str, entity_id: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-    """Add an audit row to the caller's transaction."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            before=before,
-            after=after,
-        )
-    )
 
 
 def _bump_total(session: Session, entry: TimeEntry, sign: int) -> None:
@@ -168,32 +92,6 @@ def entry_snapshot(entry: TimeEntry) -> dict[str, Any]:
         "voided_at": entry.voided_at.isoformat() if entry.voided_at else None,
         "void_reason": entry.void_reason,
     }
-
-
-def is_month_closed(session: Session, day: date) -> bool:
-    row = session.get(MonthClose, first_of_month(day))
-    return bool(row and row.is_closed)
-
-
-def require_active_staff(staff: Staff | None, what: str = "staff member") -> Staff:
-    if staff is None:
-        raise UnknownStaff(f"That {what} is not on the staff roster.")
-    if not staff.active:
-        raise InactiveStaff(f"{staff.name} is no longer active on the staff roster.")
-    return staff
-
-
-def find_patient(session: Session, key: str) -> Patient | None:
-    return session.scalars(select(Patient).where(Patient.key == key)).one_or_none()
-
-
-def require_active_patient(session: Session, key: str) -> Patient:
-    patient = find_patient(session, key)
-    if patient is None:
-        raise UnknownPatient(f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
-    if not patient.active:
-        raise InactivePatient(f"Patient {key} is inactive; time can't be logged for an inactive patient.")
-    return patient
 
 
 def default_program(patient: Patient) -> str:
@@ -458,109 +356,3 @@ def replace_source(
         _audit_logged(session, logged_by, entry)
     session.flush()
     return voided, added, False
-
-
-CONSENT_METHODS = ("verbal", "written")
-
-
-def current_consent(session: Session, patient: Patient, program: str, as_of: date | None = None) -> Consent | None:
-    query = select(Consent).where(Consent.patient_id == patient.id, Consent.program == program)
-    if as_of is not None:
-        query = query.where(Consent.effective_date <= as_of)
-    return session.scalars(query.order_by(Consent.effective_date.desc(), Consent.id.desc()).limit(1)).first()
-
-
-def record_consent(
-    session: Session,
-    patient: Patient,
-    *,
-    program: str,
-    status: str,
-    effective_date: date,
-    by: Staff | None,
-    method: str | None = None,
-    today: date,
-) -> Consent | None:
-    """Add a consent row (history is never overwritten). Returns None when it would change nothing."""
-    if program not in {p.value for p in Program}:
-        raise InvalidValue(f"{program!r} is not a program; use CCM, PCM or RPM.")
-    if status not in {s.value for s in ConsentStatus}:
-        raise InvalidValue(f"{status!r} is not a consent status; use granted, declined or revoked.")
-    if method is not None and method not in CONSENT_METHODS:
-        raise InvalidValue(f"{method!r} is not a consent method; use verbal or written.")
-    if effective_date > today:
-        raise FutureDate(f"{effective_date.isoformat()} is in the future; consent can only be recorded for today or earlier.")
-    latest = current_consent(session, patient, program)
-    if latest and (latest.status, latest.method, latest.effective_date) == (status, method, effective_date):
-        return None
-    consent = Consent(
-        patient_id=patient.id,
-        program=program,
-        status=status,
-        method=method,
-        effective_date=effective_date,
-        recorded_by_id=by.id if by else None,
-        recorded_at=utcnow(),
-    )
-    session.add(consent)
-    session.flush()
-    audit(
-        session,
-        by,
-        "consent.record",
-        "consent",
-        consent.id,
-        None if latest is None else {"status": latest.status, "method": latest.method, "date": latest.effective_date.isoformat()},
-        {"patient_id": patient.id, "program": program, "status": status, "method": method, "date": effective_date.isoformat()},
-    )
-    return consent
-
-
-def set_complex_mdm(session: Session, patient: Patient, month: date, flag: bool, *, by: Staff) -> None:
-    month = first_of_month(month)
-    if is_month_closed(session, month):
-        raise ClosedMonth(f"{month:%B %Y} is closed for billing; an admin must reopen it first.")
-    fact = session.scalars(
-        select(PatientMonthFact).where(PatientMonthFact.patient_id == patient.id, PatientMonthFact.month == month)
-    ).one_or_none()
-    before = None if fact is None else {"complex_mdm": fact.complex_mdm}
-    if fact is None:
-        fact = PatientMonthFact(patient_id=patient.id, month=month, complex_mdm=flag)
-        session.add(fact)
-    else:
-        fact.complex_mdm = flag
-    session.flush()
-    audit(session, by, "month_fact.set", "patient_month_fact", fact.id, before, {"complex_mdm": flag, "month": month.isoformat()})
-    session.flush()
-
-
-def _require_admin(by: Staff) -> None:
-    require_active_staff(by)
-    if not by.is_admin:
-        raise NotAllowed("Only an admin can close or reopen a month.")
-
-
-def close_month(session: Session, month: date, *, by: Staff) -> MonthClose:
-    _require_admin(by)
-    month = first_of_month(month)
-    row = session.get(MonthClose, month)
-    before = None if row is None else {"is_closed": row.is_closed}
-    if row is None:
-        row = MonthClose(month=month)
-        session.add(row)
-    row.is_closed, row.closed_at, row.closed_by_id = True, utcnow(), by.id
-    audit(session, by, "month.close", "month", month.isoformat(), before, {"is_closed": True})
-    session.flush()
-    return row
-
-
-def reopen_month(session: Session, month: date, *, by: Staff) -> MonthClose:
-    _require_admin(by)
-    month = first_of_month(month)
-    row = session.get(MonthClose, month)
-    if row is None or not row.is_closed:
-        raise InvalidValue(f"{month:%B %Y} is not closed.")
-    row.is_closed, row.reopened_at, row.reopened_by_id = False, utcnow(), by.id
-    audit(session, by, "month.reopen", "month", month.isoformat(), {"is_closed": True}, {"is_closed": False})
-    session.flush()
-    return row

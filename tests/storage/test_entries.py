@@ -8,25 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.months import local_today, month_bounds
+from storage.consents import current_consent, record_consent
 from storage.db import Database
-from storage.ledger import (
-    ClosedMonth,
-    EntryDraft,
-    FutureDate,
-    InactivePatient,
-    MinutesOutOfRange,
-    NotAllowed,
-    UnknownPatient,
-    close_month,
-    current_consent,
-    log_entries,
-    record_consent,
-    reopen_month,
-    replace_source,
-    void_last,
-    void_source,
-)
+from storage.entries import EntryDraft, log_entries, replace_source, void_last, void_source
+from storage.errors import ClosedMonth, FutureDate, InactivePatient, MinutesOutOfRange, NotAllowed, UnknownPatient
 from storage.models import AuditEvent, Consent, TimeEntry
+from storage.months import close_month, reopen_month
 from storage.queries import month_minutes
 from tests.conftest import TODAY, Roster
 
