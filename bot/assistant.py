@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy
 from bot.config import Settings
 from bot.evaluation import month_results, policy_from
-from bot.intents import Intent, classify, period_bounds
+from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, classify, resolve_month
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
 from bot.patient_month import PatientMonth, summarize
+from bot.questions import Questions
 from bot.replies import (
-    CLOSE_MINUTES,
     HELP_LINES,
     LIST_LIMIT,
     SILENT,
@@ -40,22 +40,17 @@ from bot.replies import (
     activity_words,
     consent_answer,
     day_words,
-    days_left_words,
     either,
-    gap_line,
     hint,
     missing_answer,
     month_words,
-    need_line,
     not_on_roster,
-    ordinal,
-    plural,
     progress_line,
     say,
     summary_words,
 )
 from bot.report import as_csv, describe
-from bot.worklist import consent_gaps, needs_time
+from bot.worklist import needs_time
 from storage.consents import record_consent
 from storage.db import Database
 from storage.entries import EntryDraft, log_entries, replace_source, void_entries, void_last, void_source
@@ -228,6 +223,18 @@ class Assistant:
         except LedgerError as exc:  # raised out of the block: the unit of work rolled back
             return say(ReplyKind.ERROR, None, str(exc))
 
+    def ask(self, user: str, intent: Intent, today: date | None = None) -> Reply:
+        """Answer an intent a door built itself (a /ccm subcommand, a button): the same use cases as chat."""
+        today = self.today(today)
+        try:
+            with self.db.transaction() as s:
+                staff = self._roster_member(s, user)
+                if isinstance(staff, Reply):
+                    return staff
+                return self._answer(s, staff, intent, today)
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, str(exc))
+
     def _parse(self, message: Message, today: date) -> ParseResult:
         # Chat and Slack take last month and this month; `ccmbot log` is the admin's back-fill door.
         return parse_message(
@@ -384,33 +391,36 @@ class Assistant:
             staff = self._roster_member(s, user)
             if isinstance(staff, Reply):
                 return staff, None
-            if not staff.is_admin:
-                return say(ReplyKind.REFUSED, None, "Only admins can pull the billing report; ask a practice admin."), None
-            try:
-                month = parse_month(month_text) if month_text.strip() else previous_month(today)
-            except ValueError as exc:
-                return say(ReplyKind.ERROR, None, f"{exc} Say it like \"report 2026-10\"."), None
-            items = month_results(s, month, self.policy)
-            return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
+            return self._report(s, staff, month_text, today)
+
+    def _report(self, s: Session, staff: Staff, month_text: str, today: date) -> tuple[Reply, str | None]:
+        if not staff.is_admin:
+            return say(ReplyKind.REFUSED, None, "Only admins can pull the billing report; ask a practice admin."), None
+        try:
+            month = parse_month(month_text) if month_text.strip() else previous_month(today)
+        except ValueError as exc:
+            return say(ReplyKind.ERROR, None, f"{exc} Say it like \"report 2026-10\"."), None
+        items = month_results(s, month, self.policy)
+        return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
 
     # --- intents ---------------------------------------------------------------------
 
     def _answer(self, s: Session, staff: Staff, intent: Intent, today: date) -> Reply:
-        handlers: dict[str, Callable[[Session, Staff, dict[str, str], date], Reply]] = {
-            "help": self._help,
-            "undo": self._undo_last,
-            "my_time": self._my_time,
-            "no_consent": self._no_consent,
-            "due": self._due,
-            "consent": self._consent,
-            "status": self._status,
-            "close_month": self._close_month,
-            "reopen_month": self._close_month,
+        own: dict[IntentName, Callable[[Session, Staff, Slots, date], Reply]] = {
+            IntentName.HELP: self._help,
+            IntentName.UNDO: self._undo_last,
+            IntentName.STATUS: self._status,
+            IntentName.CONSENT: self._consent,
+            IntentName.CLOSE_MONTH: self._close_month,
+            IntentName.REOPEN_MONTH: self._reopen_month,
+            IntentName.REPORT: self._report_question,
         }
-        args = dict(intent.args, intent=intent.name)
-        return handlers[intent.name](s, staff, args, today)
+        handler = own.get(intent.name)
+        if handler is not None:
+            return handler(s, staff, intent.slots, today)
+        return Questions(s, staff, today, self.policy, self.settings).answer(intent)
 
-    def _help(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+    def _help(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         return say(ReplyKind.HELP, "Here is what I understand:", *HELP_LINES)
 
     def _log(self, s: Session, staff: Staff, message: Message, parsed: ParseResult, today: date) -> Reply:
@@ -503,7 +513,7 @@ class Assistant:
                 )
         return keys, None
 
-    def _undo_last(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+    def _undo_last(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         voided = void_last(s, by=staff)
         if not voided:
             return say(ReplyKind.UNDO, None, "Nothing to undo: you have no logged time left to take back.")
@@ -515,76 +525,39 @@ class Assistant:
         body = [] if len(lines) == 1 else [f"• {line}" for line in lines]
         return Reply(ReplyKind.UNDO, (Section(title, tuple(body)), Section(None, tuple(self._progress(s, voided, today)))))
 
-    def _status(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        key = args["patient"]
-        item = self._patient_month(s, key, today)
+    def _status(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        key = slots.patient or ""
+        try:
+            month = resolve_month(slots.month, today)
+        except ValueError as exc:
+            return say(ReplyKind.ERROR, None, f'{exc} Say it like "status {key} for October".')
+        if month > today:
+            return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not started yet; ask about this month or an earlier one.")
+        item = self._patient_month(s, key, month)
         if isinstance(item, Reply):
             return item
         lines = describe(item, today).splitlines()
-        first = {"consent": consent_answer, "missing": missing_answer}.get(args.get("focus", "all"))
+        first = {"consent": consent_answer, "missing": missing_answer}.get(slots.focus or "all")
         title = first(item) if first else lines[0]
         rest = lines if first else lines[1:]
         return say(ReplyKind.STATUS, title, *[line.strip() for line in rest])
 
-    def _patient_month(self, s: Session, key: str, today: date) -> PatientMonth | Reply:
+    def _patient_month(self, s: Session, key: str, month: date) -> PatientMonth | Reply:
         patient = find_patient(s, key)
         if patient is None:
             return say(ReplyKind.ERROR, None, f"Patient {key} is not on the roster. Check the number, or ask an admin to add the patient.")
-        items = month_results(s, today, self.policy, patient_keys=[patient.key])
+        items = month_results(s, month, self.policy, patient_keys=[patient.key])
         if not items:
             return say(ReplyKind.ERROR, None, f"Patient {key} is inactive.")
         return items[0]
 
-    def _due(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        first, last = month_bounds(today)
-        deadline = last
-        if "before_day" in args:
-            day = int(args["before_day"])
-            if not today.day <= day <= last.day:
-                return say(ReplyKind.ERROR, None, f"The {ordinal(day)} is not ahead of us in {today:%B}; ask \"who needs time before the 30th?\" with a day from {today.day} to {last.day}.")
-            deadline = today.replace(day=day)
-        needs = needs_time(month_results(s, today, self.policy), self.policy)
-        if args.get("close"):
-            needs = [n for n in needs if n.minutes_needed <= CLOSE_MINUTES]
-        until = "the end of " + f"{today:%B}" if deadline == last else f"the {ordinal(deadline.day)}"
-        left = f"{days_left_words(today, deadline, self.settings.holidays)} left until {until}, today included"
-        if not needs:
-            what = f"within {CLOSE_MINUTES} min of a code" if args.get("close") else "short of a threshold"
-            return say(ReplyKind.DUE, f"No consented, eligible patient is {what} in {month_words(first, today)}.", left + ".")
-        lines = [need_line(n) for n in needs[:LIST_LIMIT]]
-        if len(needs) > LIST_LIMIT:
-            lines.append(f"…and {len(needs) - LIST_LIMIT} more.")
-        noun = "patients need" if len(needs) != 1 else "patient needs"
-        close = f" within {CLOSE_MINUTES} min of a code" if args.get("close") else ""
-        title = f"{len(needs)} {noun} time{close} in {month_words(first, today)}, closest first; {left}:"
-        return say(ReplyKind.DUE, title, *lines)
-
-    def _my_time(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        start, end, words = period_bounds(args.get("period", "today"), today)
-        entries = staff_entries(s, staff.id, start, end)
-        if not entries:
-            return say(ReplyKind.MY_TIME, None, f"You have no time logged {words}.")
-        total = sum(e.minutes for e in entries)
-        lines = []
-        for e in entries[: LIST_LIMIT * 2]:
-            by = "" if e.performed_by == staff.name else f" (by {e.performed_by})"
-            program = "" if e.program == "CCM" else f" ({e.program})"
-            when = "" if start == end else f"{day_words(e.service_date)}: "
-            lines.append(f"• {when}{e.minutes} min {activity_words(e.activity)}{program}, patient {e.patient_key}{by}")
-        if len(entries) > LIST_LIMIT * 2:
-            lines.append(f"…and {len(entries) - LIST_LIMIT * 2} more.")
-        patients = len({e.patient_key for e in entries})
-        title = f"Your time {words}: {total} min in {plural(len(entries), 'entry', 'entries')} for {plural(patients, 'patient')}."
-        return say(ReplyKind.MY_TIME, title, *lines)
-
-    def _no_consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        first, _ = month_bounds(today)
-        rows = [gap_line(g) for g in consent_gaps(month_results(s, today, self.policy))]
-        if not rows:
-            return say(ReplyKind.NO_CONSENT, None, f"Every patient with time in {month_words(first, today)} has consent on file.")
-        shown = rows[:LIST_LIMIT] + ([f"…and {len(rows) - LIST_LIMIT} more."] if len(rows) > LIST_LIMIT else [])
-        title = f"{plural(len(rows), 'patient')} with time in {month_words(first, today)} but no consent (that time can't be billed until it is recorded):"
-        return say(ReplyKind.NO_CONSENT, title, *shown)
+    def _report_question(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        """ "Send me the report": the same use case as `/ccm report`; the file rides on the reply."""
+        month = "" if slots.month is None else resolve_month(slots.month, today).strftime("%Y-%m")
+        reply, csv_text = self._report(s, staff, month, today)
+        if csv_text is None:
+            return reply
+        return replace(reply, file=(f"ccm-report-{month or previous_month(today).strftime('%Y-%m')}.csv", csv_text))
 
     def record_consent(
         self, by: str | None, key: str, *, program: str, status: str, method: str | None, when: date | None = None, today: date | None = None
@@ -622,12 +595,12 @@ class Assistant:
         consent = record_consent(s, patient, program=program, status=status, effective_date=when, by=staff, method=method, today=today)
         return ConsentRecorded(patient.key, program, status, method, when, changed=consent is not None)
 
-    def _consent(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
+    def _consent(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         refusal = self._may_record_consent(s, staff)
         if refusal:
             return refusal
         usage = 'Say it like "consent 123 verbal today", "consent 123 written 11/2", "consent 123 RPM verbal" or "consent 123 declined".'
-        rest = args.get("rest", "")
+        rest = slots.rest or ""
         key_match = re.match(r"^(?:pt\.?\s*|patient\s*|#)?(?P<key>[\w-]*\d[\w-]*)\b\s*(?P<tail>.*)$", rest, re.I)
         if not key_match:
             return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
@@ -653,17 +626,26 @@ class Assistant:
         progress = [progress_line(item[0], program, today)] if item else []
         return say(ReplyKind.CONSENT, title, *progress)
 
-    def _close_month(self, s: Session, staff: Staff, args: dict[str, str], today: date) -> Reply:
-        raw = args["month"]
+    def _admin_month(self, slots: Slots, today: date) -> date | Reply:
+        raw = slots.month or ""
         try:
-            month = parse_month(raw) if re.match(r"^\d", raw) else self._named_month(raw, today)
+            return parse_month(raw) if re.match(r"^\d", raw) else self._named_month(raw, today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f"{exc} Say it like \"close 2026-10\".")
-        if args["intent"] == "close_month":
-            if month >= month_bounds(today)[0]:
-                return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not ended yet; a month can be closed once it is over.")
-            close_month(s, month, by=staff)
-            return say(ReplyKind.MONTH, None, f"{month:%B %Y} is closed: no time can be logged, changed or undone in it until an admin reopens it.")
+
+    def _close_month(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        month = self._admin_month(slots, today)
+        if isinstance(month, Reply):
+            return month
+        if month >= month_bounds(today)[0]:
+            return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not ended yet; a month can be closed once it is over.")
+        close_month(s, month, by=staff)
+        return say(ReplyKind.MONTH, None, f"{month:%B %Y} is closed: no time can be logged, changed or undone in it until an admin reopens it.")
+
+    def _reopen_month(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        month = self._admin_month(slots, today)
+        if isinstance(month, Reply):
+            return month
         reopen_month(s, month, by=staff)
         return say(ReplyKind.MONTH, None, f"{month:%B %Y} is open again for changes; close it again when the corrections are in.")
 

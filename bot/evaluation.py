@@ -43,14 +43,18 @@ def load_amounts(path: str | None) -> dict[int, dict[str, float]]:
     return out
 
 
-def month_results(session: Session, month: date, policy: Policy, *, patient_keys: Iterable[str] | None = None) -> list[PatientMonth]:
+def month_results(
+    session: Session, month: date, policy: Policy, *, patient_keys: Iterable[str] | None = None, as_of: date | None = None
+) -> list[PatientMonth]:
     """Evaluate every active patient (or the named ones) for one month, in a fixed number of queries."""
     with bulk_objects():  # facts and results for every patient: many small objects, no cycles
-        return _month_results(session, month, policy, patient_keys)
+        return _month_results(session, month, policy, patient_keys, as_of)
 
 
-def _month_results(session: Session, month: date, policy: Policy, patient_keys: Iterable[str] | None) -> list[PatientMonth]:
+def _month_results(session: Session, month: date, policy: Policy, patient_keys: Iterable[str] | None, as_of: date | None) -> list[PatientMonth]:
     first, last = month_bounds(month)
+    # as_of: the month as it stood on that day (its minutes up to then), for "by this day last month".
+    until = min(last, as_of) if as_of is not None else last
     rows = panel(session, first, last, patient_keys=patient_keys, with_consents=False)
     ids = [r.patient_id for r in rows]
     scope = ids if patient_keys is not None else None
@@ -59,16 +63,16 @@ def _month_results(session: Session, month: date, policy: Policy, patient_keys: 
         # The history is oldest first, so the last row per program is the consent as of the month's end.
         row.consents = {c.program: c for c in history.get(row.patient_id, [])}
     complex_ids = complex_mdm_patients(session, first, scope)
-    interactive = patients_with_interactive_contact(session, first, last, "RPM")
+    interactive = patients_with_interactive_contact(session, first, until, "RPM")
     # Dates matter only when consent starts inside the month or the date of service is the threshold day.
-    need_days = ids if policy.date_of_service == "threshold_date" else [
+    need_days = ids if policy.date_of_service == "threshold_date" or as_of is not None else [
         pid for pid in ids if any(first <= c.effective_date <= last for c in history.get(pid, []))
     ]
-    by_day = dated_minutes(session, first, last, need_days)
+    by_day = dated_minutes(session, first, until, need_days)
     out = []
     for row in rows:
-        if row.patient_id in by_day:
-            minutes = tuple(Minutes(p, t, m, d) for p, t, d, m in by_day[row.patient_id])
+        if row.patient_id in by_day or as_of is not None:
+            minutes = tuple(Minutes(p, t, m, d) for p, t, d, m in by_day.get(row.patient_id, ()))
         else:
             minutes = tuple(Minutes(p, t, m) for p, t, m in row.logged())
         facts = MonthFacts(

@@ -20,8 +20,6 @@ from bot.worklist import ConsentGap, Need
 
 # Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
 LIST_LIMIT = 15
-# "Who's close?" means within this many minutes of the next code.
-CLOSE_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,18 @@ class Home:
     consented: int
     billable: int
     close: int  # patients within CLOSE_MINUTES of a code
+
+# What each billing blocker is called in a reply.
+REASON_WORDS = {
+    "no_consent": "no consent on file",
+    "consent_revoked": "consent revoked",
+    "too_few_conditions": "too few qualifying chronic conditions",
+    "no_care_plan": "no care plan on file",
+    "no_initiating_visit": "no initiating visit in the allowed window",
+    "below_threshold": "below the first threshold",
+    "program_conflict": "billed under another program this month",
+    "no_interactive_communication": "no interactive call logged under RPM",
+}
 
 # What each activity is called in a reply (the stored names are the keys).
 ACTIVITY_WORDS = {
@@ -125,6 +135,7 @@ class Reply:
     entry_ids: tuple[int, ...] = ()  # the entries this reply confirms: an Undo button voids exactly these
     duplicate: bool = False  # the same message again (a retry): it was answered the first time
     add_me: AddMe | None = None  # for ReplyKind.UNKNOWN_USER: how to be added to the roster
+    file: tuple[str, str] | None = None  # (file name, CSV text) the door delivers privately with the reply
 
     @property
     def silent(self) -> bool:

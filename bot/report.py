@@ -10,17 +10,7 @@ from typing import Any
 
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth
-
-REASON_WORDS = {
-    "no_consent": "no consent on file",
-    "consent_revoked": "consent revoked",
-    "too_few_conditions": "too few qualifying chronic conditions",
-    "no_care_plan": "no care plan on file",
-    "no_initiating_visit": "no initiating visit in the allowed window",
-    "below_threshold": "below the first threshold",
-    "program_conflict": "billed under another program this month",
-    "no_interactive_communication": "no interactive call logged under RPM",
-}
+from bot.replies import REASON_WORDS
 
 
 def as_json(item: PatientMonth) -> dict[str, Any]:

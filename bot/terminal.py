@@ -52,6 +52,9 @@ def run_chat(assistant: Assistant, user: str, today: date | None, lines: TextIO,
         answered += 1
         if not reply.silent:
             out.write(reply.text + "\n")
+        if reply.file is not None:
+            month = reply.file[0].removeprefix("ccm-report-").removesuffix(".csv")
+            out.write(f"(In Slack the file {reply.file[0]} comes in your DM; here, `ccmbot report --month {month} --out FILE` writes it.)\n")
         if interactive:
             out.write("\n")
         out.flush()

@@ -229,3 +229,15 @@ def patients_with_interactive_contact(session: Session, start: date, end: date, 
         .distinct()
     )
     return set(session.scalars(query))
+
+
+def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:
+    """(name, minutes, patients) per staff member who performed active time in the dates, most minutes first."""
+    query = (
+        select(Staff.name, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id)))
+        .join(Staff, Staff.id == TimeEntry.performed_by_id)
+        .where(*_active_in(start, end))
+        .group_by(Staff.name)
+        .order_by(func.sum(TimeEntry.minutes).desc(), Staff.name)
+    )
+    return [(name, int(minutes), int(patients)) for name, minutes, patients in session.execute(query)]

@@ -8,6 +8,7 @@ anything, and importing the same file twice changes nothing the second time.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,18 @@ def find_staff(session: Session, ref: str) -> Staff | None:
     if len(by_name) > 1:
         raise AmbiguousStaff(f"More than one staff member is called {ref!r}; name them by Slack user id instead.")
     return by_name[0] if by_name else None
+
+
+def staff_named(session: Session, name: str) -> list[Staff]:
+    """Active staff a question names: the full name, or one of its words ("Okafor", "maria"), any case,
+    "Dr." left out. A full-name match wins over a partial one."""
+    wanted = re.sub(r"^(?:dr\.?|doctor)\s+", "", name.strip().lower()).strip()
+    people = list(session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)))
+    full = [m for m in people if re.sub(r"^dr\.?\s+", "", m.name.lower()) == wanted or m.name.lower() == wanted]
+    if full:
+        return full
+    words = wanted.split()
+    return [m for m in people if words and all(w in re.sub(r"[^a-z ]", " ", m.name.lower()).split() for w in words)]
 
 
 def admins(session: Session) -> list[Staff]:

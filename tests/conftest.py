@@ -85,10 +85,12 @@ class Roster:
         member, _ = upsert_staff(self.s, name=name, role=role, slack_user_id=slack_id, is_admin=admin)
         return member
 
-    def patient(self, key: str, *, consent: date | None = date(2026, 1, 5), conditions: int = 2, programs: str = "CCM") -> Patient:
+    def patient(
+        self, key: str, *, consent: date | None = date(2026, 1, 5), conditions: int = 2, programs: str = "CCM", practitioner: str | None = None
+    ) -> Patient:
         fields = PatientFields(
             key=key,
-            billing_practitioner=self.doctor.name,
+            billing_practitioner=practitioner or self.doctor.name,
             chronic_conditions=conditions,
             care_plan_date=date(2026, 1, 5),
             initiating_visit_date=date(2026, 1, 2),

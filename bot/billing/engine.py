@@ -98,6 +98,9 @@ class MonthResult:
     def total(self) -> float:
         return round(sum(c.amount for c in self.codes), 2)
 
+    def codes_for(self, program: str) -> list[CodeLine]:
+        return [c for c in self.codes if c.program == program]
+
     def blockers_for(self, program: str) -> list[Blocker]:
         return [b for b in self.blockers if b.program == program]
 

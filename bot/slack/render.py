@@ -6,7 +6,8 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.replies import ACTIVITY_WORDS, CLOSE_MINUTES, Home, Reply
+from bot.intents import CLOSE_MINUTES
+from bot.replies import ACTIVITY_WORDS, Home, Reply
 
 UNDO_ACTION = "undo_entries"
 OPEN_LOG_MODAL_ACTION = "open_log_modal"

@@ -122,7 +122,7 @@ def test_an_unexpected_failure_is_answered_and_changes_nothing(db: Database, ros
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom with pt 123 inside")
 
-    monkeypatch.setattr("bot.assistant.month_results", broken)
+    monkeypatch.setattr("bot.questions.month_results", broken)  # where the needs-time answer reads results
     reply = assistant.handle(Message("UNURSE", "who still needs time?", today=date(2026, 11, 27)))
     assert reply.kind == "error" and reply.text.startswith("Sorry, something went wrong on my side")
 

@@ -3,7 +3,9 @@
 A transcript is a practice and a conversation:
 
     @today 2026-11-27                 the practice-local day for the messages that follow
-    @patient 456 consent=none         a patient (consent=YYYY-MM-DD|none, conditions=N, programs=CCM;RPM)
+    @patient 456 consent=none         a patient (consent=YYYY-MM-DD|none, conditions=N, programs=CCM;RPM,
+                                      practitioner=Dr._Ben_Liu: the billing practitioner, underscores for spaces)
+    @staff U0LIU physician Dr._Ben_Liu   one more staff member (Slack id, role, name)
     @channel / @dm                    messages that follow are chatter in a channel / addressed to the bot
     UNURSE> 15 min call pt 123        a message from a roster member (UDOC admin physician, UNURSE rn,
     Logged 15 min ...                 UMA ma, UCLERK non-clinical) or anyone else; the lines up to the
@@ -67,7 +69,13 @@ def read_transcript(path: Path, roster: Roster) -> list[Turn]:
                 consent=None if consent == "none" else date.fromisoformat(consent),
                 conditions=int(options.get("conditions", "2")),
                 programs=options.get("programs", "CCM"),
+                practitioner=options.get("practitioner", "").replace("_", " ") or None,
             )
+        elif line.startswith("@staff "):
+            # @staff U0LIU physician Dr._Ben_Liu: one more roster member for this transcript
+            _, slack_id, role, name = line.split()
+            roster.staff(name.replace("_", " "), role, slack_id)
+            roster.s.commit()
         elif "> " in line:
             user, text = line.split("> ", 1)
             current = Turn(number, user, text, today, addressed)

@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.assistant import Assistant, Message
+from bot.assistant import Assistant
+from bot.intents import Intent, IntentName, Slots
 from bot.replies import ReplyKind
 from bot.slack.listeners.delivery import deliver
 from bot.slack.render import OPEN_LOG_MODAL_ACTION, SHOW_DUE_ACTION, UNDO_ACTION, blocks, log_modal, text, undo_ids
@@ -33,7 +34,7 @@ def open_modal(ack: Ack, body: dict[str, Any], client: WebClient, *, assistant: 
 def show_due(ack: Ack, body: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
     ack()
     user = body["user"]["id"]
-    reply = assistant.handle(Message(user=user, text="who still needs time this month?", source="slack"))
+    reply = assistant.ask(user, Intent(IntentName.NEEDS_TIME, Slots(month="this")))
     # Posting to a user id lands in the app's own DM with them.
     deliver(client, reply, channel=user, user=user, private=False)
 

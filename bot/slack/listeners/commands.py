@@ -9,33 +9,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant, Message
+from bot.intents import command_intent
+from bot.slack.listeners.delivery import send_file
 from bot.slack.render import blocks, log_modal, text
 
 COMMAND = "/ccm"
 SUBCOMMANDS = ("log", "status", "due", "me", "consent", "undo", "report", "help")
-
-
-def to_message(sub: str, rest: str) -> str:
-    """A subcommand in the words the assistant understands."""
-    if sub == "":
-        return rest or "help"  # "/ccm 15 min call pt 123" works too
-    if sub == "help":
-        return "help"
-    if sub == "log":
-        return rest
-    if sub == "status":
-        return f"status {rest}"
-    if sub == "due":
-        if rest in ("close", "near"):
-            return "who's close?"
-        return f"who still needs time {rest}".strip() + "?"
-    if sub == "me":
-        return f"my time {rest or 'today'}"
-    if sub == "consent":
-        return f"consent {rest}".strip()
-    if sub == "undo":
-        return "undo"
-    return f"{sub} {rest}".strip()
 
 
 def split(command_text: str) -> tuple[str, str]:
@@ -62,19 +41,14 @@ def work(command: dict[str, Any], respond: Respond, client: WebClient, *, assist
     user = command["user_id"]
     if sub == "log" and not rest:
         return
-    if sub == "report":
-        reply, csv_text = assistant.report(user, rest)
-        if csv_text is None:
-            respond(text=text(reply), blocks=blocks(reply), response_type="ephemeral")
-            return
-        # Uploaded without a channel: a private file only the requester can open, linked in the reply.
-        upload = client.files_upload_v2(content=csv_text, filename=f"ccm-report-{rest or 'last-month'}.csv", title=reply.text)
-        link = (upload.get("file") or {}).get("permalink", "")
-        respond(text=f"{reply.text} {link}".strip(), response_type="ephemeral")
-        return
-    reply = assistant.handle(
-        Message(user=user, text=to_message(sub, rest), source="slack", source_id=f"slack-command:{command['trigger_id']}", addressed=True)
-    )
+    intent = command_intent(sub, rest)
+    if intent is None:  # "/ccm log 15 min call pt 123", "/ccm who needs time?": a message like any other
+        source_id = f"slack-command:{command['trigger_id']}"
+        reply = assistant.handle(Message(user=user, text=rest or "help", source="slack", source_id=source_id, addressed=True))
+    else:
+        reply = assistant.ask(user, intent)
+    if reply.file is not None:
+        send_file(client, reply.file, channel=command.get("channel_id", ""), user=user)
     if not reply.silent:
         respond(text=text(reply), blocks=blocks(reply), response_type="ephemeral")
 

@@ -46,6 +46,15 @@ def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private
         client.chat_postEphemeral(user=user, **kwargs)
     else:
         client.chat_postMessage(**kwargs)
+    if reply.file is not None:
+        send_file(client, reply.file, channel=channel, user=user)
+
+
+def send_file(client: WebClient, file: tuple[str, str], *, channel: str, user: str) -> None:
+    """A file for the asker alone: in the DM where they asked, else in their DM with the app (it holds PHI)."""
+    name, content = file
+    dm = channel if channel.startswith("D") else client.conversations_open(users=user)["channel"]["id"]
+    client.files_upload_v2(channel=dm, content=content, filename=name, title=name)
 
 
 def with_their_name(client: WebClient, reply: Reply, add_me: AddMe) -> Reply:

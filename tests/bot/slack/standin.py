@@ -148,6 +148,8 @@ class StandIn:
             return {"ok": True, "files": [{"id": "F0REPORT", "title": "report", "permalink": "https://example.slack.com/files/F0REPORT"}]}
         if method == "files.info":
             return {"ok": True, "file": {"id": "F0REPORT", "permalink": "https://example.slack.com/files/F0REPORT"}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D0" + str(params.get("users", "")).lstrip("U")}}
         if method == "users.info":
             return {"ok": True, "user": {"id": params.get("user"), "name": "sam", "real_name": "Sam Rivera", "tz": "America/New_York"}}
         if method in ("views.open", "views.publish", "views.update"):

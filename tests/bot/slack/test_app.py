@@ -315,3 +315,27 @@ def test_the_log_form_refuses_a_day_before_last_month(slack: SlackHarness, sessi
     errors = json.loads(response.body)["errors"]
     assert errors["date"].startswith("That day is before October 2026;") and "ccmbot log" in errors["date"]
     assert active_minutes(session) == []
+
+
+def test_ccm_report_sends_the_file_to_the_admins_dm_not_the_channel(slack: SlackHarness) -> None:
+    assert slack.command("report 2026-10", user="UDOC").status == 200
+    said = slack.standin.wait_for("response_url")[0]
+    assert said.params["text"].startswith("Billing report for October 2026:")
+    [opened] = slack.standin.wait_for("conversations.open")
+    assert opened.params["users"] == "UDOC"
+    [completed] = slack.standin.wait_for("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0DOC"  # the admin's DM with the app: the CSV names patients
+
+
+def test_ccm_due_builds_its_question_directly_with_month_and_window(slack: SlackHarness) -> None:
+    assert slack.command("due close").status == 200
+    assert "within 10 min of a code" in slack.standin.wait_for("response_url")[0].params["text"]
+    slack.standin.reset()
+    assert slack.command("due october").status == 200
+    assert " in October" in slack.standin.wait_for("response_url")[0].params["text"]
+
+
+def test_a_nurse_asking_for_the_report_gets_no_file(slack: SlackHarness) -> None:
+    assert slack.command("report").status == 200
+    assert slack.standin.wait_for("response_url")[0].params["text"].startswith("Only admins can pull the billing report")
+    assert slack.standin.of("files.completeUploadExternal") == []

@@ -19,8 +19,8 @@ EVENT_SCOPES = {
     "message.groups": "groups:history",
     "message.im": "im:history",
 }
-# Scopes for what the app calls: chat.postMessage/postEphemeral, /ccm, reactions.add, files_upload_v2, users.info.
-CALL_SCOPES = {"chat:write", "commands", "reactions:write", "files:write", "users:read"}
+# Scopes for what the app calls: chat.postMessage/postEphemeral, /ccm, reactions.add, files_upload_v2, users.info, conversations.open.
+CALL_SCOPES = {"chat:write", "commands", "reactions:write", "files:write", "users:read", "im:write"}
 
 
 def test_every_event_has_its_scope_and_no_scope_is_spare() -> None:
