@@ -393,9 +393,22 @@ class Assistant:
                 return staff, None
             return self._report(s, staff, month_text, today)
 
+    def may_pull_report(self, user: str) -> Reply | None:
+        """None when `user` may pull the month's billing report (every door asks this), else the refusal."""
+        with self.db.session() as s:
+            staff = self._roster_member(s, user)
+            return staff if isinstance(staff, Reply) else self._report_refusal(staff)
+
+    @staticmethod
+    def _report_refusal(staff: Staff) -> Reply | None:
+        if staff.is_admin:
+            return None
+        return say(ReplyKind.REFUSED, None, "Only admins can pull the billing report; ask a practice admin.")
+
     def _report(self, s: Session, staff: Staff, month_text: str, today: date) -> tuple[Reply, str | None]:
-        if not staff.is_admin:
-            return say(ReplyKind.REFUSED, None, "Only admins can pull the billing report; ask a practice admin."), None
+        refusal = self._report_refusal(staff)
+        if refusal is not None:
+            return refusal, None
         try:
             month = parse_month(month_text) if month_text.strip() else previous_month(today)
         except ValueError as exc:

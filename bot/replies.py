@@ -285,11 +285,16 @@ def codes_count_words(summary: MonthSummary) -> str:
 HELP_LINES = (
     "Log time: \"15 min med review for pt 123\", \"pt 456: 1h15m care plan yesterday\", several lines in one message.",
     "Undo: \"undo\" takes back your last message's entries.",
-    "A patient: \"status 123\", \"is 123 consented?\", \"what's missing for 123?\"",
-    "Who needs time: \"who still needs time this month?\", \"who's close?\", \"who needs time before the 30th?\"",
-    "Your time: \"my time today\", \"what did I log this week?\", \"my time this month\"",
-    "Consent (practitioners and admins): \"consent 123 verbal today\", \"consent 123 written 11/2\", \"consent 123 declined\"; \"who has no consent?\"",
-    "Month close (admins): \"close 2026-10\", \"reopen 2026-10\"",
+    "A patient: \"status 123\", \"status 123 for October\", \"is 123 consented?\", \"what's missing for 123?\"",
+    "Who needs time: \"who still needs time this month?\", \"who's close?\", \"who's within 5 min for Dr. Okafor?\", \"who needs time before the 30th?\"",
+    "Who has no time yet: \"who has no time yet?\"",
+    "Blocked and why: \"which patients are blocked and why?\", \"who needs a care plan?\", \"who has no consent?\"",
+    "Codes reached: \"how many patients reached 99490?\"",
+    "What we bill: \"what will we bill this month?\"; \"who fell short last month?\"",
+    "Staff time: \"my time today\", \"what did Maria log this week?\" (admins and practitioners), \"minutes by staff this month\"",
+    "Filters: a month (\"in October\", \"last month\", \"2026-10\"), a practitioner (\"for Dr. Okafor\", \"my patients\"), a program (CCM, PCM, RPM).",
+    "Consent (practitioners and admins): \"consent 123 verbal today\", \"consent 123 written 11/2\", \"consent 123 declined\"",
+    "Admins: \"send me the report for October\" (the file comes in your DM), \"close 2026-10\", \"reopen 2026-10\"",
 )
 
 HINT = (

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import Context, pass_ctx
+from bot.assistant import Assistant
+from bot.cli.common import Context, fail, pass_ctx
 from bot.evaluation import month_results, policy_from
 from bot.months import month_bounds, parse_month
 from bot.patient_month import summarize
@@ -23,9 +24,16 @@ from storage.roster import require_active_patient
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file instead of stdout")
+@click.option("--as", "by", default=None, help="Who is asking: Slack user id or roster name (must be an admin, as in chat)")
 @pass_ctx
-def report_cmd(c: Context, month: str, fmt: str, out: Path | None) -> None:
-    """The month-end billing report: one row per patient and billable code (works on the open month too)."""
+def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | None) -> None:
+    """The month-end billing report: one row per patient and billable code (works on the open month too).
+
+    Without --as the operator at the shell asks; with it, the same rule as chat and Slack applies."""
+    if by is not None:
+        refusal = Assistant(c.db, c.settings).may_pull_report(by)
+        if refusal is not None:
+            fail(refusal.text)
     first = parse_month(month)
     policy = policy_from(c.settings)
     with c.db.session() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -82,3 +83,12 @@ def test_weeks_start_on_monday_and_months_are_calendar_months() -> None:
     assert period_bounds("this week", friday)[:2] == (date(2026, 11, 23), friday)
     assert period_bounds("last week", friday)[:2] == (date(2026, 11, 16), date(2026, 11, 22))
     assert period_bounds("last month", date(2026, 1, 5))[:2] == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_every_question_in_help_is_understood() -> None:
+    from bot.replies import HELP_LINES
+
+    examples = [q for line in HELP_LINES[2:] if not line.startswith(("Filters", "Consent")) for q in re.findall(r'"([^"]+)"', line)]
+    assert len(examples) >= 15
+    for example in examples:
+        assert classify(example) is not None, example

@@ -233,3 +233,11 @@ def test_log_refuses_a_key_reused_for_another_text_and_back_fills_old_months(pra
     old = practice("log", "--as", "Maria Santos", "--today", "2027-01-04", "--key", "k2", "20 min care plan pt 123 on 10/15/2026")
     assert old.exit_code == 0, old.stderr
     assert old.stdout.startswith("Logged 20 min care plan for patient 123 on Thu Oct 15, 2026 (Maria Santos).")
+
+
+def test_report_as_someone_follows_the_chat_rule(practice: Ccmbot) -> None:
+    refused = practice("report", "--month", "2026-10", "--as", "Maria Santos")  # an RN, not an admin
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: Only admins can pull the billing report")
+    assert refused.stdout == ""
+    allowed = practice("report", "--month", "2026-10", "--as", "Dana Whitfield")  # the practice admin
+    assert allowed.exit_code == 0 and allowed.stdout.startswith("patient,month,program,code")
