@@ -193,6 +193,7 @@ class Questions:
             title = f"{plural(len(gaps), 'patient')} with time in {self._month(scope)} but no consent (that time can't be billed until it is recorded):"
             return say(ReplyKind.NO_CONSENT, title, *_cut(gaps))
         by_reason: dict[str, list[str]] = {}
+        blocked_keys: set[str] = set()
         for item in items:
             for blocker in item.result.hard_blockers(scope.program):
                 if slots.reason not in (None, blocker.reason) and not (slots.reason == "no_consent" and blocker.reason == "consent_revoked"):
@@ -202,6 +203,7 @@ class Questions:
                     continue  # "blocked" is about time that can't be billed; the focused forms list everyone
                 program = "" if blocker.program == "CCM" else f" ({blocker.program})"
                 by_reason.setdefault(blocker.reason, []).append(f"• {item.patient.key}{program}: {logged} min logged; {blocker.detail}")
+                blocked_keys.add(item.patient.key)
         focus = f" for {REASON_WORDS.get(slots.reason, slots.reason)}" if slots.reason else ""
         if not by_reason:
             return say(ReplyKind.DUE, f"No patient is blocked{focus} in {self._month(scope)}.")
@@ -210,8 +212,7 @@ class Questions:
             words = REASON_WORDS.get(reason, reason)
             sections.append(f"{words[:1].upper()}{words[1:]} ({len(rows)}):")
             sections += _cut(rows)
-        count = len({line.split(":")[0] for rows in by_reason.values() for line in rows})
-        title = f"{plural(count, 'patient')} blocked{focus} in {self._month(scope)}, by reason:"
+        title = f"{plural(len(blocked_keys), 'patient')} blocked{focus} in {self._month(scope)}, by reason:"
         return say(ReplyKind.DUE, title, *sections)
 
     def reached(self, slots: Slots) -> Reply:
