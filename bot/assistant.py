@@ -211,28 +211,24 @@ class Assistant:
                 return say(ReplyKind.HINT, None, hint(parsed.seen)) if message.addressed else SILENT
         elif not message.addressed:
             return SILENT  # questions in a channel are for people unless the bot is mentioned
-        try:
-            with self.db.transaction() as s:
-                staff = self._roster_member(s, message.user)
-                if isinstance(staff, Reply):
-                    return staff
-                if parsed is not None:
-                    return self._log(s, staff, message, parsed, today)
-                assert intent is not None
-                return self._answer(s, staff, intent, today)
-        except LedgerError as exc:  # raised out of the block: the unit of work rolled back
-            return say(ReplyKind.ERROR, None, str(exc))
+        if parsed is not None:
+            entries = parsed
+            return self._as_member(message.user, lambda s, staff: self._log(s, staff, message, entries, today))
+        assert intent is not None
+        return self.ask(message.user, intent, today)
 
     def ask(self, user: str, intent: Intent, today: date | None = None) -> Reply:
         """Answer an intent a door built itself (a /ccm subcommand, a button): the same use cases as chat."""
-        today = self.today(today)
+        day = self.today(today)
+        return self._as_member(user, lambda s, staff: self._answer(s, staff, intent, day))
+
+    def _as_member(self, user: str, work: Callable[[Session, Staff], Reply]) -> Reply:
+        """One unit of work for an active roster member; a refusal raised inside rolls it all back."""
         try:
             with self.db.transaction() as s:
                 staff = self._roster_member(s, user)
-                if isinstance(staff, Reply):
-                    return staff
-                return self._answer(s, staff, intent, today)
-        except LedgerError as exc:
+                return staff if isinstance(staff, Reply) else work(s, staff)
+        except LedgerError as exc:  # raised out of the block: the unit of work rolled back
             return say(ReplyKind.ERROR, None, str(exc))
 
     def _parse(self, message: Message, today: date) -> ParseResult:
