@@ -23,10 +23,21 @@ TODAY = date(2026, 11, 27)
 
 
 def _test_url(tmp_dir: Path) -> str:
-    return os.environ.get("CCMBOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+    url = os.environ.get("CCMBOT_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    # pytest-xdist runs the suite in workers (gw0, gw1, ...): each gets a database of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{url}_{worker}" if worker else url
 
 
 def _reset_postgres(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    admin = make_engine(f"{server}/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
