@@ -167,7 +167,7 @@ _BILLING = re.compile(r"\b(?:bill|billing|billed|revenue|earn|earned|make|made|i
 _REACHED = re.compile(r"\b(?:reach|reached|hit|hits|got|get|made|qualif\w*|met|meet|at)\b")
 _NO_TIME_YET = re.compile(
     r"\bno\s+(?:time|minutes|mins|min)\b|\b(?:zero|0)\s+(?:min(?:ute)?s?|time)\b|\bat\s+(?:0|zero)\b|\bnot\s+(?:been\s+)?(?:touched|started|seen|called)\b"
-    r"|\b(?:haven'?t|hasn'?t|have\s+not|has\s+not)\s+(?:we\s+|they\s+)?(?:touched|started|logged|called|had\s+any\s+(?:time|minutes))\b"
+    r"|\b(?:haven'?t|hasn'?t|have\s+not|has\s+not)\s+(?:we\s+|they\s+)?(?:been\s+)?(?:touched|started|logged|called|had\s+any\s+(?:time|minutes))\b"
     r"|\bnothing\s+(?:logged|yet)\b|\bno\s+one\s+has\s+(?:touched|called)\b|\buntouched\b"
 )
 _BLOCKED = re.compile(r"\bblock(?:ed|ing|s)?\b|\b(?:can'?t|cannot)\s+(?:we\s+)?(?:be\s+)?bill(?:ed)?\b|\bnot\s+billable\b|\bunbillable\b")

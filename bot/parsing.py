@@ -329,8 +329,8 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b"), "before_yesterday", "yesterday"),
     (re.compile(r"\byesterday\b|\byday\b|\byest\b|\blast\s+night\b"), "yesterday", "yest|yday|night"),
     (re.compile(r"\btomorrow\b|\btomorow\b|\btmrw?\b|\btmw\b|\bday\s+after\s+tomorrow\b|\bin\s+(?:\d+|a|an|" + _WORD_NUMBER + r")\s+(?:days?|weeks?|months?)\b"
-                r"|\bnext\s+(?:week|month|year|" + _WEEKDAY_RE + r")\b|\bthis\s+coming\s+\w+|\bupcoming\b"), _FUTURE, "span"),
-    (re.compile(r"\b(?:(?:last|past|this\s+past|previous|prior|earlier\s+this|earlier\s+last|during\s+the|over\s+the|this)\s+(?:week|month|weekend)|"
+                r"|\bnext\s+(?:week|wk|month|mo|year|" + _WEEKDAY_RE + r")\b|\bthis\s+coming\s+\w+|\bupcoming\b"), _FUTURE, "span"),
+    (re.compile(r"\b(?:(?:last|past|this\s+past|previous|prior|earlier\s+this|earlier\s+last|during\s+the|over\s+the|this)\s+(?:week|wk|month|mo|weekend)|"
                 r"(?:a|one|two|three|few|couple(?:\s+of)?|\d+)\s+(?:weeks?|months?)\s+ago|"
                 r"(?:a\s+)?(?:few|couple(?:\s+of)?)\s+days\s+ago|the\s+other\s+day|recently|earlier\s+this\s+(?:week|month)|(?:last|this)\s+weekend)\b"), _VAGUE, "span"),
     (re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|evening)\b|\btonight\b|\btdy\b"), "today", "today|this|tonight|tdy"),
@@ -348,7 +348,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
 _MONTH_WORD = re.compile(rf"\b{_MONTH_RE}\b")
 _WEEKDAY_WORD = re.compile(rf"\b{_WEEKDAY_RE}\b")
 # The gates of the future and vague phrases: one cheap test for both.
-_SPAN_GATE = re.compile(r"\b(?:tom|tmr|tmw|in\s+(?:\d|a\b|an\b|[a-z]+\s+days?)|next|coming|upcoming|week|month|weekend|ago|other|recently)")
+_SPAN_GATE = re.compile(r"\b(?:tom|tmr|tmw|in\s+(?:\d|a\b|an\b|[a-z]+\s+days?)|next|coming|upcoming|week|wk|month|mo\b|weekend|ago|other|recently)")
 # "sat", "sun" and "wed" are weekdays except where they are plain words: "o2 sat", "sat with", "sat 92".
 _PLAIN_BEFORE = re.compile(r"\b(?:o2|ox|oxygen|spo2|pulse|pulseox|pox)\s*$")
 _PLAIN_AFTER = re.compile(r"\s*(?:\d|%|with\b|w/|down\b|in\b|up\b|through\b|at\b)")
@@ -797,6 +797,7 @@ class _Draft:
     clause: _Clause
 
 
+_COUNTED = re.compile(r"\b(?:\d+|two|three|four|five|several|multiple|couple\s+of)\s+(?:calls|visits|attempts|messages|texts|voicemails|vms|times)\b")
 _EACH = re.compile(r"\beach\b|\bapiece\b|\bper\s+(?:patient|pt)\b|\bea\b")
 
 
@@ -806,6 +807,13 @@ def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
     every_patient = [p for c in clauses for p in c.patients]
     every_duration = [d for c in clauses for d in c.durations]
     each = bool(_EACH.search(line_text))
+    counted = _COUNTED.search(line_text) if each and len(every_duration) == 1 and len(every_patient) == 1 else None
+    if counted:
+        # "2 calls to pt 5, 5 min each": one entry, but is it 5 minutes or 10? Ask for the total.
+        raise _Fail(
+            "ambiguous_minutes",
+            f"\"{counted.group(0)}\" at {every_duration[0]:g} min each: log the total, like \"{2 * every_duration[0]:g} min\" for two calls.",
+        )
     if len(every_duration) == 1 and len(every_patient) > 1:
         if not each:
             keys = ", ".join(every_patient)
