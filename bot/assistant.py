@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy
 from bot.config import Settings
 from bot.evaluation import month_results, policy_from
-from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, classify, resolve_month
+from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
@@ -48,6 +48,7 @@ from bot.replies import (
     progress_line,
     say,
     summary_words,
+    with_unread,
 )
 from bot.report import as_csv, describe
 from bot.worklist import needs_time
@@ -426,8 +427,10 @@ class Assistant:
         }
         handler = own.get(intent.name)
         if handler is not None:
-            return handler(s, staff, intent.slots, today)
-        return Questions(s, staff, today, self.policy, self.settings).answer(intent)
+            reply = handler(s, staff, intent.slots, today)
+        else:
+            reply = Questions(s, staff, today, self.policy, self.settings).answer(intent)
+        return with_unread(reply, intent.unread)
 
     def _help(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         return say(ReplyKind.HELP, "Here is what I understand:", *HELP_LINES)
@@ -537,11 +540,9 @@ class Assistant:
     def _status(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         key = slots.patient or ""
         try:
-            month = resolve_month(slots.month, today)
+            month = asked_month(slots.month, today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f'{exc} Say it like "status {key} for October".')
-        if month > today:
-            return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not started yet; ask about this month or an earlier one.")
         item = self._patient_month(s, key, month)
         if isinstance(item, Reply):
             return item
@@ -638,7 +639,7 @@ class Assistant:
     def _admin_month(self, slots: Slots, today: date) -> date | Reply:
         raw = slots.month or ""
         try:
-            return parse_month(raw) if re.match(r"^\d", raw) else self._named_month(raw, today)
+            return parse_month(raw) if re.match(r"^\d", raw) else resolve_month(raw, today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f"{exc} Say it like \"close 2026-10\".")
 
@@ -657,18 +658,6 @@ class Assistant:
             return month
         reopen_month(s, month, by=staff)
         return say(ReplyKind.MONTH, None, f"{month:%B %Y} is open again for changes; close it again when the corrections are in.")
-
-    @staticmethod
-    def _named_month(raw: str, today: date) -> date:
-        parts = raw.split()
-        for fmt in ("%B", "%b"):
-            try:
-                month = datetime.strptime(parts[0], fmt).month
-            except ValueError:
-                continue
-            year = int(parts[1]) if len(parts) > 1 else (today.year if month <= today.month else today.year - 1)
-            return date(year, month, 1)
-        raise ValueError(f"{raw!r} is not a month.")
 
     # --- people not on the roster -------------------------------------------------------
 

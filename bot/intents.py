@@ -517,7 +517,19 @@ def resolve_month(month: str | None, today: date) -> date:
         if not 1 <= number <= 12:
             raise ValueError(f"{month!r} is not a month.")
         return date(int(match.group(1)), number, 1)
-    if month in _MONTHS:
-        number = _MONTHS[month]
+    named = re.fullmatch(rf"({_MONTH_NAME})\.?(?:\s+(\d{{4}}))?", month.strip().lower())
+    if named:
+        number = _MONTHS[named.group(1)]
+        if named.group(2):
+            return date(int(named.group(2)), number, 1)
         return date(today.year if number <= today.month else today.year - 1, number, 1)
     raise ValueError(f"{month!r} is not a month.")
+
+
+def asked_month(month: str | None, today: date) -> date:
+    """The month a question asks about: resolve_month, and never one that has not started.
+    Raises ValueError with a sentence for a person."""
+    first = resolve_month(month, today)
+    if first > today:
+        raise ValueError(f"{first:%B %Y} has not started yet; ask about this month or an earlier one.")
+    return first

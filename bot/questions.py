@@ -9,7 +9,6 @@ could not read is never dropped silently: the answer names the words it did not 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.billing import Policy, code_amount
 from bot.config import Settings
 from bot.evaluation import month_results
-from bot.intents import Intent, IntentName, Slots, period_bounds, resolve_month
+from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth, summarize
 from bot.replies import (
@@ -79,18 +78,15 @@ class Questions:
             IntentName.STAFF_TIME: self.staff_time,
             IntentName.STAFF_MINUTES: self.staff_minutes,
         }
-        reply = handlers[intent.name](intent.slots)
-        return _unread_note(reply, intent.unread) if intent.unread and not reply.kind.is_refusal else reply
+        return handlers[intent.name](intent.slots)
 
     # --- scope -------------------------------------------------------------------------------
 
     def scope(self, slots: Slots) -> Scope | Reply:
         try:
-            month = resolve_month(slots.month, self.today)
+            month = asked_month(slots.month, self.today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f'{exc} Say a month like "this month", "last month", "October" or "2026-10".')
-        if month > self.today:
-            return say(ReplyKind.ERROR, None, f"{month:%B %Y} has not started yet; ask about this month or an earlier one.")
         words = []
         practitioner, mine = None, None
         if slots.practitioner == "me":
@@ -312,11 +308,3 @@ def _cut(lines: Sequence[str]) -> list[str]:
     if len(lines) > LIST_LIMIT:
         shown.append(f"…and {len(lines) - LIST_LIMIT} more.")
     return shown
-
-
-def _unread_note(reply: Reply, unread: Sequence[str]) -> Reply:
-    words = ", ".join(f'"{w}"' for w in Counter(unread))
-    that = "that" if len(unread) == 1 else "those words"
-    note = f"I did not use {words}: I have no filter for {that}, so this answer is not narrowed by {'it' if len(unread) == 1 else 'them'}."
-    first = reply.sections[0]
-    return Reply(reply.kind, (type(first)(note, ()), *reply.sections), reply.entry_ids, reply.duplicate, reply.add_me)

@@ -9,7 +9,7 @@ second calculation here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -156,6 +156,17 @@ SILENT = Reply(ReplyKind.SILENT)
 
 def not_on_roster(add_me: AddMe, name: str = "Your Name") -> Reply:
     return Reply(ReplyKind.UNKNOWN_USER, (Section(None, (add_me.sentence(name),)),), add_me=add_me)
+
+
+def with_unread(reply: Reply, unread: Sequence[str]) -> Reply:
+    """The answer, opened by the words of the question it did not use: never dropped silently."""
+    if not unread or reply.kind.is_refusal:
+        return reply
+    words = list(dict.fromkeys(unread))
+    that, it = ("that", "it") if len(words) == 1 else ("those words", "them")
+    quoted = ", ".join(f'"{w}"' for w in words)
+    note = f"I did not use {quoted}: I have no filter for {that}, so this answer is not narrowed by {it}."
+    return replace(reply, sections=(Section(note), *reply.sections))
 
 
 def say(kind: ReplyKind, title: str | None, *lines: str, entry_ids: tuple[int, ...] = (), duplicate: bool = False) -> Reply:

@@ -204,3 +204,18 @@ def test_an_entry_remembers_whether_it_was_a_live_call(db: Database, roster: Ros
     assistant.handle(Message("UNURSE", "pt 123 5 min called, left voicemail", today=day))
     assistant.handle(Message("UNURSE", "pt 123 5 min lab review", today=day))
     assert session.scalars(select(TimeEntry.interactive).order_by(TimeEntry.id)).all() == [True, False, None]
+
+
+def test_a_report_question_with_a_word_it_cannot_use_names_the_word_and_keeps_the_file(db: Database, roster: Roster) -> None:
+    reply = make(db).handle(Message("UDOC", "send me the report for October for the east side team", today=date(2026, 11, 27)))
+    assert reply.text.startswith('I did not use "east", "side": I have no filter for those words')
+    assert reply.file is not None and reply.file[0] == "ccm-report-2026-10.csv"
+
+
+def test_the_pure_rooms_load_no_database_layer() -> None:
+    import subprocess
+    import sys
+
+    rooms = "bot.parsing, bot.intents, bot.billing, bot.patient_month, bot.replies, bot.report, bot.worklist, bot.slack.render"
+    code = f"import sys, {rooms}; print('sqlalchemy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
