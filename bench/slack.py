@@ -130,7 +130,9 @@ def main() -> None:
         print(f"requests: {len(times)} in {wall:.1f} s ({len(times) / wall:.0f}/s), statuses: { {s: statuses.count(s) for s in set(statuses)} }")
         print(f"all confirmations posted after {settled:.1f} s")
         print(f"entries stored: {entries} (expected {args.events}); confirmations posted: {confirmations} (expected {args.events})")
-        print(f"response time: p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms")
+        print(
+            f"response time: p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms"
+        )
         ok = entries == args.events and confirmations == args.events and set(statuses) == {200}
         print("exactly once: " + ("yes" if ok else "NO"))
         if not ok:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import month_results, policy_from
+from bot.evaluation import month_results, policy_from, short_candidates
 from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
@@ -58,7 +58,7 @@ from storage.entries import EntryDraft, log_entries, replace_source, void_entrie
 from storage.errors import KeyReused, LedgerError
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
 from storage.months import close_month, reopen_month
-from storage.queries import patients_of, staff_entries
+from storage.queries import patient_counts, patients_of, staff_entries
 from storage.roster import admins, consent_recorders, find_patient, find_staff, require_active_patient
 
 log = logging.getLogger(__name__)
@@ -234,9 +234,7 @@ class Assistant:
 
     def _parse(self, message: Message, today: date) -> ParseResult:
         # Chat and Slack take last month and this month; `ccmbot log` is the admin's back-fill door.
-        return parse_message(
-            message.text, today, max_minutes=self.settings.max_minutes_per_entry, allow_old_dates=message.source == "cli"
-        )
+        return parse_message(message.text, today, max_minutes=self.settings.max_minutes_per_entry, allow_old_dates=message.source == "cli")
 
     def undo(self, user: str, entry_ids: Sequence[int], today: date | None = None) -> Reply:
         """The Undo button of one confirmation: void exactly those entries; pressing twice is harmless."""
@@ -343,7 +341,12 @@ class Assistant:
                 if not result.duplicate:
                     ENTRIES.labels("modal").inc()
                 title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
-                return Reply(ReplyKind.LOGGED, (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))), entry_ids=(entry.id,), duplicate=result.duplicate), {}
+                return Reply(
+                    ReplyKind.LOGGED,
+                    (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))),
+                    entry_ids=(entry.id,),
+                    duplicate=result.duplicate,
+                ), {}
         except LedgerError as exc:
             return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
 
@@ -355,19 +358,14 @@ class Assistant:
             if isinstance(staff, Reply):
                 return staff
             first, last = month_bounds(today)
-            items = month_results(s, today, self.policy)
+            # Only the patients that may be short are evaluated: the tab opens fast at any size.
+            needs = needs_time(month_results(s, today, self.policy, scope=short_candidates(today, self.policy)), self.policy)
             mine = patients_of(s, staff.id, first, last)
-            needs = needs_time(items, self.policy)
-            billable = sum(1 for i in items if i.result.codes)
             close = sum(1 for n in needs if n.minutes_needed <= CLOSE_MINUTES)
-            short = [
-                progress_line(n.item, n.step.program, today)
-                for n in needs
-                if n.item.patient.patient_id in mine
-            ]
+            short = [progress_line(n.item, n.step.program, today) for n in needs if n.item.patient.patient_id in mine]
             entries = staff_entries(s, staff.id, today, today)
             logged_today = [f"{e.minutes} min {activity_words(e.activity)}, patient {e.patient_key}" for e in entries]
-            consented = sum(1 for i in items if any(c.status == "granted" for c in i.patient.consents.values()))
+            patients, consented = patient_counts(s, last)
             return Home(
                 name=staff.name,
                 month=month_words(first, today),
@@ -375,9 +373,9 @@ class Assistant:
                 short_more=max(0, len(short) - LIST_LIMIT),
                 today=tuple(logged_today),
                 today_minutes=sum(e.minutes for e in entries),
-                patients=len(items),
+                patients=patients,
                 consented=consented,
-                billable=billable,
+                short_total=len({n.key for n in needs}),
                 close=close,
             )
 
@@ -409,7 +407,7 @@ class Assistant:
         try:
             month = parse_month(month_text) if month_text.strip() else previous_month(today)
         except ValueError as exc:
-            return say(ReplyKind.ERROR, None, f"{exc} Say it like \"report 2026-10\"."), None
+            return say(ReplyKind.ERROR, None, f'{exc} Say it like "report 2026-10".'), None
         items = month_results(s, month, self.policy)
         return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
 
@@ -618,7 +616,13 @@ class Assistant:
         key = clean_key(key)
         words = set(re.findall(r"[a-z]+", tail.lower()))
         program = next((p.upper() for p in ("ccm", "pcm", "rpm") if p in words), "CCM")
-        status = "declined" if words & {"declined", "declines", "refused", "no"} else "revoked" if words & {"revoked", "revoke", "withdrew", "withdrawn"} else "granted"
+        status = (
+            "declined"
+            if words & {"declined", "declines", "refused", "no"}
+            else "revoked"
+            if words & {"revoked", "revoke", "withdrew", "withdrawn"}
+            else "granted"
+        )
         method = "verbal" if words & {"verbal", "verbally", "phone"} else "written" if words & {"written", "signed", "paper", "form"} else None
         if status == "granted" and method is None:
             return say(ReplyKind.ERROR, None, f"How was consent given, verbal or written? {usage}")
@@ -641,7 +645,7 @@ class Assistant:
         try:
             return parse_month(raw) if re.match(r"^\d", raw) else resolve_month(raw, today)
         except ValueError as exc:
-            return say(ReplyKind.ERROR, None, f"{exc} Say it like \"close 2026-10\".")
+            return say(ReplyKind.ERROR, None, f'{exc} Say it like "close 2026-10".')
 
     def _close_month(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
         month = self._admin_month(slots, today)
@@ -675,4 +679,3 @@ class Assistant:
         if staff is not None:
             return say(ReplyKind.UNKNOWN_USER, None, f"{staff.name} is marked inactive on the staff roster; ask an admin to reactivate you.")
         return not_on_roster(AddMe(user, either([m.name for m in admins(s)[:3]] or ["a practice admin"])))
-

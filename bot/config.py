@@ -115,9 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
     kwargs: dict[str, object] = {}
     if (url := get("CCMBOT_DATABASE_URL")) is not None:
         if "://" not in url:
-            raise ConfigError(
-                f"CCMBOT_DATABASE_URL={url!r} is not a database URL; allowed: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
-            )
+            raise ConfigError(f"CCMBOT_DATABASE_URL={url!r} is not a database URL; allowed: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
         kwargs["database_url"] = url
     if (tz := get("CCMBOT_PRACTICE_TZ")) is not None:
         try:
@@ -156,7 +154,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_clock(raw: str) -> time:
-    """"09:00" -> 09:00; raises ValueError with a sentence for a person."""
+    """ "09:00" -> 09:00; raises ValueError with a sentence for a person."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
     if not match:
         raise ValueError(f"{raw!r} is not a time of day; write it as HH:MM, e.g. 09:00")

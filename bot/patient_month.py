@@ -22,8 +22,6 @@ class PatientMonth:
     result: MonthResult
 
 
-
-
 @dataclass(frozen=True)
 class MonthSummary:
     """What the practice bills for a month: the one summary every door and reminder shows."""

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing import Policy, code_amount
 from bot.config import Settings
-from bot.evaluation import month_results
+from bot.evaluation import blocked_candidates, month_results, short_candidates
 from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth, summarize
@@ -40,8 +41,8 @@ from bot.replies import (
     summary_words,
 )
 from bot.worklist import consent_gaps, needs_time
-from storage.models import Staff, Track
-from storage.queries import minutes_by_staff, patients_of, staff_entries
+from storage.models import Patient, Staff, Track
+from storage.queries import PatientScope, minutes_by_staff, patients_of, staff_entries
 from storage.roster import staff_named
 
 
@@ -113,15 +114,19 @@ class Questions:
             return say(
                 ReplyKind.ERROR,
                 None,
-                f"No one called {name} is on the roster as a {what}, so I did not answer for everyone instead. "
-                f"Check the name, or ask without it.",
+                f"No one called {name} is on the roster as a {what}, so I did not answer for everyone instead. Check the name, or ask without it.",
             )
         if len(matches) > 1:
             return say(ReplyKind.ERROR, None, f"{name} could be {either([m.name for m in matches])}; say the full name.")
         return matches[0]
 
-    def items(self, scope: Scope, *, as_of: date | None = None) -> list[PatientMonth]:
-        return [i for i in month_results(self.s, scope.month, self.policy, as_of=as_of) if scope.keeps(i)]
+    def items(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None) -> list[PatientMonth]:
+        """The month's results for the scope; `among` picks the family's candidates in SQL first
+        (a superset of the patients it can name), so the engine evaluates only those."""
+        candidates = among(scope.month, self.policy) if among is not None else None
+        if scope.practitioner is not None:
+            candidates = (candidates if candidates is not None else select(Patient.id)).where(Patient.billing_practitioner_id == scope.practitioner.id)
+        return [i for i in month_results(self.s, scope.month, self.policy, scope=candidates, as_of=as_of) if scope.keeps(i)]
 
     def _month(self, scope: Scope) -> str:
         return month_words(scope.month, self.today) + scope.words
@@ -140,11 +145,11 @@ class Questions:
                 return say(
                     ReplyKind.ERROR,
                     None,
-                    f"The {ordinal(slots.before_day)} is not ahead of us in {self.today:%B}; ask \"who needs time before the 30th?\" "
+                    f'The {ordinal(slots.before_day)} is not ahead of us in {self.today:%B}; ask "who needs time before the 30th?" '
                     f"with a day from {self.today.day} to {month_bounds(self.today)[1].day}.",
                 )
             deadline = self.today.replace(day=slots.before_day)
-        needs = [n for n in needs_time(self.items(scope), self.policy) if scope.program in (None, n.step.program)]
+        needs = [n for n in needs_time(self.items(scope, short_candidates), self.policy) if scope.program in (None, n.step.program)]
         if slots.within is not None:
             needs = [n for n in needs if n.minutes_needed <= slots.within]
         if current:
@@ -165,7 +170,7 @@ class Questions:
         if isinstance(scope, Reply):
             return scope
         rows = []
-        for item in self.items(scope):
+        for item in self.items(scope, short_candidates):
             for program in item.patient.programs:
                 if program == "APCM" or scope.program not in (None, program) or item.result.minutes.get(program):
                     continue
@@ -181,7 +186,7 @@ class Questions:
         scope = self.scope(slots)
         if isinstance(scope, Reply):
             return scope
-        items = self.items(scope)
+        items = self.items(scope, blocked_candidates)
         if slots.reason in ("no_consent", "consent_revoked") and scope.program is None:
             gaps = [gap_line(g) for g in consent_gaps(items)]
             if not gaps:
@@ -244,7 +249,7 @@ class Questions:
         if isinstance(scope, Reply):
             return scope
         short: list[tuple[str, str, int, float]] = []
-        for item in self.items(scope):
+        for item in self.items(scope, short_candidates):
             for step in item.result.next:
                 if item.result.codes_for(step.program) or item.result.hard_blockers(step.program):
                     continue  # billed something in that program, or blocked for another reason than minutes

@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import month_results, policy_from
+from bot.evaluation import blocked_candidates, month_results, policy_from, short_candidates
 from bot.months import is_business_day, month_bounds, previous_month
 from bot.observability import REMINDERS
 from bot.patient_month import PatientMonth, summarize
 from bot.replies import Reply, ReplyKind, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
-from bot.report import as_csv
-from bot.worklist import Need, consent_gaps, needs_time
+from bot.report import as_csv, gaps_csv, needs_csv
+from bot.worklist import ConsentGap, Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
-from storage.queries import patients_of
+from storage.queries import ids_scope, staff_patients
 from storage.roster import active_slack_ids, staff_by_slack_id
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # How the digest groups patients by the minutes they still need.
 GROUPS = ((5, "Within 5 minutes"), (10, "Within 10 minutes"), (None, "Further"))
 MISSED_BY_LITTLE = 5
+LIST_ALL = 40  # a channel list up to this long names every patient; a longer one goes in a CSV
+PER_PRACTITIONER_MIN = 3  # at scale, at least this many closest patients per billing practitioner
+NUDGE_LIMIT = 15  # a person's nudge names their closest patients, not hundreds
 SUMMARY_LIST = 100  # patients listed in the summary message; the CSV has them all
 
 
@@ -66,13 +69,16 @@ class Outcome:
 
 
 class Snapshot:
-    """One run's evaluation of each month it needs, shared by every reminder composed in the run:
-    the nudges alone would otherwise evaluate the whole panel once per staff member."""
+    """One run's reads, shared by every reminder composed in the run: the nudges alone would
+    otherwise read the month once per staff member. Each list reads only its candidates (see
+    storage.candidates); only the month summary evaluates every patient."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._items: dict[date, list[PatientMonth]] = {}
         self._needs: dict[date, list[Need]] = {}
+        self._gaps: dict[date, list[ConsentGap]] = {}
+        self._owners: dict[tuple[date, int], dict[int, set[int]]] = {}
 
     def items(self, s: Session, day: date) -> list[PatientMonth]:
         first = month_bounds(day)[0]
@@ -83,8 +89,24 @@ class Snapshot:
     def needs(self, s: Session, day: date) -> list[Need]:
         first = month_bounds(day)[0]
         if first not in self._needs:
-            self._needs[first] = needs_time(self.items(s, first), self.policy)
+            items = self._items.get(first) or month_results(s, first, self.policy, scope=short_candidates(first, self.policy))
+            self._needs[first] = needs_time(items, self.policy)
         return self._needs[first]
+
+    def gaps(self, s: Session, day: date) -> list[ConsentGap]:
+        first = month_bounds(day)[0]
+        if first not in self._gaps:
+            items = self._items.get(first) or month_results(s, first, self.policy, scope=blocked_candidates(first, self.policy))
+            self._gaps[first] = consent_gaps(items)
+        return self._gaps[first]
+
+    def owners(self, s: Session, day: date, within: int) -> dict[int, set[int]]:
+        """Per staff member, their patients among those within `within` minutes of a code: one read."""
+        first, last = month_bounds(day)
+        if (first, within) not in self._owners:
+            close = sorted({n.item.patient.patient_id for n in self.needs(s, day) if n.minutes_needed <= within})
+            self._owners[(first, within)] = staff_patients(s, first, last, ids_scope(s, close)) if close else {}
+        return self._owners[(first, within)]
 
 
 class Poster(Protocol):
@@ -207,10 +229,7 @@ class Reminders:
         snapshot = Snapshot(self.policy)
         with self.db.session() as s:
             done = settled(s, [d.key for d in due])
-            return [
-                Outcome(item, done[item.key]) if item.key in done else Outcome(item, "due", self.compose(s, item, today, snapshot))
-                for item in due
-            ]
+            return [Outcome(item, done[item.key]) if item.key in done else Outcome(item, "due", self.compose(s, item, today, snapshot)) for item in due]
 
     # --- what each says ------------------------------------------------------------------
 
@@ -235,34 +254,59 @@ class Reminders:
         needs = snapshot.needs(s, today)
         if not needs:
             return []
-        groups: dict[str, list[Need]] = {title: [] for _, title in GROUPS}
-        for need in needs:  # closest first already, so each group stays in that order
-            title = next(t for limit, t in GROUPS if limit is None or need.minutes_needed <= limit)
-            groups[title].append(need)
-        sections = [
-            Section(f"{title} ({len(group)}, {self._at_stake(group)}):", tuple(need_line(n) for n in group))
-            for title, group in groups.items()
-            if group
-        ]
         title = (
             f"Who still needs time in {month_words(today, today)}: {plural(len(needs), 'patient')}, {self._at_stake(needs)} at stake "
             f"(estimated). {self._left(today)}."
         )
+        if len(needs) > LIST_ALL:
+            return [self._at_scale(item.target, ReplyKind.DIGEST, title, needs, f"needs-time-{today.isoformat()}.csv")]
+        groups: dict[str, list[Need]] = {title: [] for _, title in GROUPS}
+        for need in needs:  # closest first already, so each group stays in that order
+            group = next(t for limit, t in GROUPS if limit is None or need.minutes_needed <= limit)
+            groups[group].append(need)
+        sections = [
+            Section(f"{group} ({len(members)}, {self._at_stake(members)}):", tuple(need_line(n) for n in members))
+            for group, members in groups.items()
+            if members
+        ]
         return [Post(item.target, Reply(ReplyKind.DIGEST, (Section(title), *sections)), log_button=True)]
+
+    def _at_scale(self, target: str, kind: ReplyKind, title: str, needs: list[Need], file_name: str) -> Post:
+        """A list too long to read in a channel: the count, the closest few per billing
+        practitioner, and every patient in an attached CSV."""
+        by_practitioner: dict[str, list[Need]] = {}
+        for need in needs:  # closest first, so each practitioner's list is too
+            by_practitioner.setdefault(need.item.patient.billing_practitioner or "No billing practitioner", []).append(need)
+        ranked = sorted(by_practitioner.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        each = max(PER_PRACTITIONER_MIN, LIST_ALL // len(ranked))
+        sections = [Section(f"{title} The closest by billing practitioner; all {len(needs):,} are in the attached {file_name}.")]
+        shown = 0
+        for name, members in ranked:
+            if shown >= LIST_ALL:
+                break
+            lines = tuple(need_line(n) for n in members[:each])
+            shown += len(lines)
+            sections.append(Section(f"{name} ({len(members):,} short, {self._at_stake(members)}):", lines))
+        rest = ranked[len(sections) - 1 :]
+        if rest:
+            sections.append(Section("Also: " + ", ".join(f"{name} ({len(members):,})" for name, members in rest) + "."))
+        sections.append(Section('For one practitioner\'s whole list, ask me "who still needs time for <name>?".'))
+        return Post(target, Reply(kind, tuple(sections)), log_button=True, file=(file_name, needs_csv(needs)))
 
     def _nudge(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         staff = staff_by_slack_id(s, item.target)
         if staff is None:
             return []
-        close = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.nudge_within]
-        if not close:
-            return []  # nobody is close: no need to ask whose patients they are
-        mine = patients_of(s, staff.id, *month_bounds(today))
-        needs = [n for n in close if n.item.patient.patient_id in mine]
+        within = self.settings.nudge_within
+        mine = snapshot.owners(s, today, within).get(staff.id, set())
+        needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= within and n.item.patient.patient_id in mine]
         if not needs:
             return []
         title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
-        return [Post(item.target, Reply(ReplyKind.NUDGE, (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
+        lines = [need_line(n) for n in needs[:NUDGE_LIMIT]]
+        if len(needs) > NUDGE_LIMIT:
+            lines.append(f'…and {len(needs) - NUDGE_LIMIT} more within {within} min: ask me "who still needs time for my patients?".')
+        return [Post(item.target, Reply(ReplyKind.NUDGE, (Section(title, tuple(lines)),)), log_button=True)]
 
     def _final_call(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.final_call_within]
@@ -272,14 +316,21 @@ class Reminders:
             f"Final call: today is the last business day of {today:%B}. {plural(len(needs), 'patient')} can still reach a code "
             f"with {self.settings.final_call_within} min or less, {self._at_stake(needs)} at stake (estimated):"
         )
+        if len(needs) > LIST_ALL:
+            return [self._at_scale(item.target, ReplyKind.FINAL_CALL, title, needs, f"final-call-{today.isoformat()}.csv")]
         return [Post(item.target, Reply(ReplyKind.FINAL_CALL, (Section(title, tuple(need_line(n) for n in needs)),)), log_button=True)]
 
     def _consent_gaps(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
-        gaps = consent_gaps(snapshot.items(s, today))
+        gaps = snapshot.gaps(s, today)
         if not gaps:
             return []
         title = f"Consent gaps: {plural(len(gaps), 'patient')} with time in {today:%B} but no consent; that time can't be billed until consent is recorded:"
-        return [Post(item.target, Reply(ReplyKind.CONSENT_GAPS, (Section(title, tuple(gap_line(g) for g in gaps)),)))]
+        lines = [gap_line(g) for g in gaps[:LIST_ALL]]
+        if len(gaps) <= LIST_ALL:
+            return [Post(item.target, Reply(ReplyKind.CONSENT_GAPS, (Section(title, tuple(lines)),)))]
+        name = f"consent-gaps-{today.isoformat()}.csv"
+        lines.append(f"…and {len(gaps) - LIST_ALL:,} more: every one is in the attached {name}.")
+        return [Post(item.target, Reply(ReplyKind.CONSENT_GAPS, (Section(title, tuple(lines)),)), file=(name, gaps_csv(gaps)))]
 
     def _summary(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         month = previous_month(today)
@@ -288,7 +339,7 @@ class Reminders:
             return []
         billable = [i for i in items if i.result.codes]
         summary = summarize(items)
-        missed = [n for n in snapshot.needs(s, month) if n.minutes_needed <= MISSED_BY_LITTLE and not n.reached]
+        missed = [n for n in snapshot.needs(s, month) if n.minutes_needed <= MISSED_BY_LITTLE]
         title = f"{summary_words(month, summary)}. Codes: {codes_count_words(summary)}."
         sections = [Section(title)]
         if missed:

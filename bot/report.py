@@ -11,6 +11,7 @@ from typing import Any
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth
 from bot.replies import REASON_WORDS
+from bot.worklist import ConsentGap, Need
 
 
 def as_json(item: PatientMonth) -> dict[str, Any]:
@@ -43,7 +44,15 @@ def as_csv(items: Iterable[PatientMonth]) -> str:
         tracks = {t: sum(p.get(t, 0) for p in r.minutes.values()) for t in ("practitioner", "clinical_staff", "non_clinical")}
         blockers = "; ".join(f"{b.program}: {b.reason}" for b in r.blockers)
         nexts = "; ".join(f"{n.program} {n.code} in {n.minutes_needed} min" for n in r.next)
-        common = [item.patient.billing_practitioner or "", tracks["practitioner"], tracks["clinical_staff"], tracks["non_clinical"], blockers, nexts, "yes" if r.amounts_are_estimates else "no"]
+        common = [
+            item.patient.billing_practitioner or "",
+            tracks["practitioner"],
+            tracks["clinical_staff"],
+            tracks["non_clinical"],
+            blockers,
+            nexts,
+            "yes" if r.amounts_are_estimates else "no",
+        ]
         month = r.month.strftime("%Y-%m")
         dos = r.date_of_service.isoformat() if r.date_of_service else ""
         if r.codes:
@@ -80,8 +89,33 @@ def describe(item: PatientMonth, today: date | None = None) -> str:
             continue
         lines.append(
             f"  {program} consent: "
-            + (f"{consent.status}{' (' + consent.method + ')' if consent.method else ''} on {consent.effective_date.isoformat()}" if consent else "none on file")
+            + (
+                f"{consent.status}{' (' + consent.method + ')' if consent.method else ''} on {consent.effective_date.isoformat()}"
+                if consent
+                else "none on file"
+            )
         )
     for b in r.hard_blockers():
         lines.append(f"  Blocked ({b.program}): {REASON_WORDS[b.reason]} - {b.detail}")
     return "\n".join(lines)
+
+
+def needs_csv(needs: Iterable[Need]) -> str:
+    """Every patient short of a first code, closest first: the full list behind a digest."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["patient", "program", "next_code", "minutes_needed", "minutes_counted", "billing_practitioner", "at_stake_estimated"])
+    for n in needs:
+        p = n.item.patient
+        writer.writerow([p.key, n.step.program, n.step.code, n.minutes_needed, n.step.minutes_counted, p.billing_practitioner or "", f"{n.at_stake:.2f}"])
+    return buffer.getvalue()
+
+
+def gaps_csv(gaps: Iterable[ConsentGap]) -> str:
+    """Every patient with time but no consent on file for the program."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["patient", "program", "minutes", "consent"])
+    for g in gaps:
+        writer.writerow([g.key, g.program, g.minutes, "revoked" if g.revoked else "none on file"])
+    return buffer.getvalue()

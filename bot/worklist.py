@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.billing import CodeLine, NextThreshold, Policy, code_amount
+from bot.billing import NextThreshold, Policy, code_amount
 from bot.patient_month import PatientMonth
 
 
@@ -14,7 +14,6 @@ from bot.patient_month import PatientMonth
 class Need:
     item: PatientMonth
     step: NextThreshold
-    reached: tuple[CodeLine, ...]  # codes of the same program already reached this month
     at_stake: float  # estimated payment of the next code, one unit
 
     @property
@@ -27,14 +26,18 @@ class Need:
 
 
 def needs_time(items: Iterable[PatientMonth], policy: Policy) -> list[Need]:
-    """Consented, eligible patients below their next threshold, closest first."""
+    """Consented, eligible patients who bill nothing yet in a program, closest first.
+
+    A patient past a first code who could add an add-on (99439, 99458, ...) is not on the list:
+    the lists are for months that would otherwise bill nothing, and every patient on an uncapped
+    add-on ladder would be on them all month. A patient's status still says what the next add-on needs.
+    """
     out = []
     for item in items:
         for step in item.result.next:
-            if item.result.hard_blockers(step.program):
-                continue  # no consent, too few conditions, ...: minutes alone will not make it billable
-            reached = tuple(c for c in item.result.codes if c.program == step.program)
-            out.append(Need(item, step, reached, code_amount(item.result.month, step.code, policy)))
+            if item.result.hard_blockers(step.program) or item.result.codes_for(step.program):
+                continue  # not consented or not eligible (minutes alone will not help), or already billing
+            out.append(Need(item, step, code_amount(item.result.month, step.code, policy)))
     return sorted(out, key=lambda n: (n.minutes_needed, n.key))
 
 

@@ -91,7 +91,6 @@ class ConsentStatus(enum.StrEnum):
     revoked = "revoked"
 
 
-
 ACTIVITIES = (
     "medication_review",
     "lab_review",
@@ -105,7 +104,6 @@ ACTIVITIES = (
     "device_data_review",
     "other",
 )
-
 
 
 # Roles, programs and statuses are plain strings (no native ENUM): a new value is a code change, not a type migration.

@@ -6,16 +6,49 @@ Each function runs a fixed, small number of queries whatever the panel size.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, select
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
 from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
+
+# Which patients a read covers: a SELECT of patient ids (run inside the database, so a scope of
+# 60,000 candidates costs no bound parameters), or None for every patient.
+PatientScope = Select[Any] | None
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # any SELECT keeps its row type through a scope
+
+
+def fixed_scope(session: Session, scope: PatientScope) -> PatientScope:
+    """Run a scope's SELECT once and hand back its ids as one bound array, so the reads that
+    follow do not each re-run the candidate query. One parameter whatever the number of ids:
+    a JSON array on SQLite (whose statements take at most 32,766 parameters), an integer array
+    on PostgreSQL."""
+    if scope is None:
+        return None
+    return ids_scope(session, list(session.scalars(scope)))
+
+
+def ids_scope(session: Session, ids: list[int]) -> Select[Any]:
+    """A scope of patient ids known in Python, as one bound parameter (see fixed_scope)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(bindparam("scope_ids", ids, type_=ARRAY(Integer))))
+    return select(literal_column("value", Integer)).select_from(func.json_each(bindparam("scope_ids", json.dumps(ids))))
+
+
+def keys_scope(keys: Iterable[str]) -> Select[Any]:
+    """The patients with these keys (the one-patient reads: status, a log confirmation)."""
+    return select(Patient.id).where(Patient.key.in_(list(keys)))
+
+
+def _in_scope(query: Q, column: ColumnElement[int] | QueryableAttribute[int], scope: PatientScope) -> Q:
+    return query if scope is None else query.where(column.in_(scope))
 
 
 def _active_in(start: date, end: date) -> list[ColumnElement[bool]]:
@@ -30,17 +63,16 @@ def _own(staff_id: int) -> ColumnElement[bool]:
 _TOTAL_COLUMNS = [getattr(MonthTotal, column) for column in TOTAL_COLUMNS.values()]
 
 
-def _month_total_rows(session: Session, month_start: date, patient_ids: Iterable[int] | None) -> dict[int, tuple[int, ...]]:
+def _month_total_rows(session: Session, month_start: date, scope: PatientScope) -> dict[int, tuple[int, ...]]:
     """The ledger's month totals per patient, as flat tuples in TOTAL_KEYS order."""
-    query = select(MonthTotal.patient_id, *_TOTAL_COLUMNS).where(MonthTotal.month == month_start)
-    if patient_ids is not None:
-        query = query.where(MonthTotal.patient_id.in_(list(patient_ids)))
+    query = _in_scope(select(MonthTotal.patient_id, *_TOTAL_COLUMNS).where(MonthTotal.month == month_start), MonthTotal.patient_id, scope)
     return {row[0]: tuple(row[1:]) for row in session.connection().execute(query).all()}
 
 
 def month_totals(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> dict[int, MinutesByProgram]:
     """Active minutes per patient, program and track for one calendar month, from the ledger's totals."""
-    rows = ((patient_id, minutes_from_totals(values)) for patient_id, values in _month_total_rows(session, month_start, patient_ids).items())
+    scope = None if patient_ids is None else select(Patient.id).where(Patient.id.in_(list(patient_ids)))
+    rows = ((patient_id, minutes_from_totals(values)) for patient_id, values in _month_total_rows(session, month_start, scope).items())
     return {patient_id: minutes for patient_id, minutes in rows if minutes}
 
 
@@ -59,7 +91,7 @@ def month_minutes(session: Session, start: date, end: date, patient_ids: Iterabl
     return out
 
 
-def latest_consents(session: Session, as_of: date, patient_ids: Iterable[int] | None = None) -> dict[int, dict[str, ConsentState]]:
+def latest_consents(session: Session, as_of: date, scope: PatientScope = None) -> dict[int, dict[str, ConsentState]]:
     """The newest consent row per patient and program dated on or before as_of.
 
     Consent rows are few (a handful per patient), so one ordered scan keeping the last row
@@ -70,8 +102,7 @@ def latest_consents(session: Session, as_of: date, patient_ids: Iterable[int] | 
         .where(Consent.effective_date <= as_of)
         .order_by(Consent.patient_id, Consent.program, Consent.effective_date, Consent.id)
     )
-    if patient_ids is not None:
-        query = query.where(Consent.patient_id.in_(list(patient_ids)))
+    query = _in_scope(query, Consent.patient_id, scope)
     out: dict[int, dict[str, ConsentState]] = {}
     make = ConsentState._make  # runs once per consent row on the panel's path: no unpacking, no setdefault
     for row in session.connection().execute(query).all():
@@ -82,15 +113,14 @@ def latest_consents(session: Session, as_of: date, patient_ids: Iterable[int] | 
     return out
 
 
-def consent_history(session: Session, until: date, patient_ids: Iterable[int] | None = None) -> dict[int, list[ConsentState]]:
+def consent_history(session: Session, until: date, scope: PatientScope = None) -> dict[int, list[ConsentState]]:
     """Every consent row dated on or before `until`, oldest first, per patient."""
     query = (
         select(Consent.patient_id, Consent.program, Consent.status, Consent.method, Consent.effective_date)
         .where(Consent.effective_date <= until)
         .order_by(Consent.patient_id, Consent.effective_date, Consent.id)
     )
-    if patient_ids is not None:
-        query = query.where(Consent.patient_id.in_(list(patient_ids)))
+    query = _in_scope(query, Consent.patient_id, scope)
     out: dict[int, list[ConsentState]] = {}
     for patient_id, program, status, method, when in session.connection().execute(query).all():
         out.setdefault(patient_id, []).append(ConsentState(program, status, method, when))
@@ -111,17 +141,20 @@ def bulk_objects() -> Iterator[None]:
 
 
 def panel(
-    session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None = None, with_consents: bool = True
+    session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None = None, scope: PatientScope = None, with_consents: bool = True
 ) -> list[PatientRecord]:
-    """Every active patient with month totals, consent status and eligibility facts: two queries.
+    """Every active patient (or those of the scope, or with the keys) with month totals, consent
+    status and eligibility facts: four queries whatever the number of patients.
 
     with_consents=False skips the consent query for a caller that reads the whole history anyway.
     """
+    if patient_keys is not None:
+        scope = keys_scope(patient_keys)
     with bulk_objects():
-        return _panel(session, start, end, patient_keys=patient_keys, with_consents=with_consents)
+        return _panel(session, start, end, scope=scope, with_consents=with_consents)
 
 
-def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[str] | None, with_consents: bool) -> list[PatientRecord]:
+def _panel(session: Session, start: date, end: date, *, scope: PatientScope, with_consents: bool) -> list[PatientRecord]:
     conn = session.connection()
     # Patients, their month totals and staff names are fetched apart and joined here: the
     # joined query cost SQLite more than the three scans and two dict lookups per patient.
@@ -140,13 +173,12 @@ def _panel(session: Session, start: date, end: date, *, patient_keys: Iterable[s
         .where(Patient.active.is_(True))
         .order_by(Patient.key)
     )
-    if patient_keys is not None:
-        query = query.where(Patient.key.in_(list(patient_keys)))
-    patients = conn.execute(query).all()  # one fetch, not a round of fetchone per row
-    scope = [p[0] for p in patients] if patient_keys is not None else None
+    patients = conn.execute(_in_scope(query, Patient.id, scope)).all()  # one fetch, not a round of fetchone per row
     totals = _month_total_rows(session, start, scope)
     rows = [
-        PatientRecord(p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]) if p[7] is not None else None, totals.get(p[0], NO_MINUTES))
+        PatientRecord(
+            p[0], p[1], p[2], program_tuple(p[3]), p[4], p[5], p[6], p[7], names.get(p[7]) if p[7] is not None else None, totals.get(p[0], NO_MINUTES)
+        )
         for p in patients
     ]
     if with_consents:
@@ -179,56 +211,76 @@ def staff_entries(session: Session, staff_id: int, start: date, end: date) -> li
         .where(_own(staff_id))
         .order_by(TimeEntry.service_date, TimeEntry.id)
     )
-    return [
-        StaffEntry(e.id, key, e.minutes, e.service_date, e.activity, e.program, name, e.source_group)
-        for e, key, name in session.execute(query)
-    ]
+    return [StaffEntry(e.id, key, e.minutes, e.service_date, e.activity, e.program, name, e.source_group) for e, key, name in session.execute(query)]
 
 
 def patients_of(session: Session, staff_id: int, start: date, end: date) -> set[int]:
     """A staff member's own patients: those they logged or performed active time for between two
     dates, and those they are the billing practitioner of."""
-    touched = (
-        select(TimeEntry.patient_id)
-        .where(*_active_in(start, end))
-        .where(_own(staff_id))
-    )
+    touched = select(TimeEntry.patient_id).where(*_active_in(start, end)).where(_own(staff_id))
     billed = select(Patient.id).where(Patient.billing_practitioner_id == staff_id)
     return set(session.scalars(touched.union(billed)))
 
 
-def complex_mdm_patients(session: Session, month_start: date, patient_ids: Iterable[int] | None = None) -> set[int]:
+def staff_patients(session: Session, start: date, end: date, scope: PatientScope) -> dict[int, set[int]]:
+    """patients_of for every staff member at once, limited to the scope: one read whatever the
+    number of staff (the nudges ask it once per run, not once per person)."""
+    performed = _in_scope(select(TimeEntry.performed_by_id, TimeEntry.patient_id).where(*_active_in(start, end)), TimeEntry.patient_id, scope)
+    logged = _in_scope(select(TimeEntry.logged_by_id, TimeEntry.patient_id).where(*_active_in(start, end)), TimeEntry.patient_id, scope)
+    billed = _in_scope(select(Patient.billing_practitioner_id, Patient.id).where(Patient.billing_practitioner_id.is_not(None)), Patient.id, scope)
+    out: dict[int, set[int]] = {}
+    for staff_id, patient_id in session.execute(performed.union(logged, billed)):
+        out.setdefault(staff_id, set()).add(patient_id)
+    return out
+
+
+def patient_counts(session: Session, as_of: date) -> tuple[int, int]:
+    """(active patients, those whose newest consent row for some program, as of the day, is a grant)."""
+    newest = (
+        select(
+            Consent.patient_id,
+            Consent.status,
+            func.row_number().over(partition_by=(Consent.patient_id, Consent.program), order_by=(Consent.effective_date.desc(), Consent.id.desc())).label("n"),
+        )
+        .where(Consent.effective_date <= as_of)
+        .subquery()
+    )
+    granted = select(newest.c.patient_id).where(newest.c.n == 1, newest.c.status == "granted")
+    active = select(func.count()).select_from(Patient).where(Patient.active.is_(True))
+    consented = active.where(Patient.id.in_(granted))
+    return int(session.scalar(active) or 0), int(session.scalar(consented) or 0)
+
+
+def complex_mdm_patients(session: Session, month_start: date, scope: PatientScope = None) -> set[int]:
     query = select(PatientMonthFact.patient_id).where(and_(PatientMonthFact.month == month_start, PatientMonthFact.complex_mdm.is_(True)))
-    if patient_ids is not None:
-        query = query.where(PatientMonthFact.patient_id.in_(list(patient_ids)))
-    return set(session.scalars(query))
+    return set(session.scalars(_in_scope(query, PatientMonthFact.patient_id, scope)))
 
 
-def dated_minutes(session: Session, start: date, end: date, patient_ids: Iterable[int]) -> dict[int, list[tuple[str, str, date, int]]]:
-    """Active minutes per day for the named patients: (program, track, day, minutes)."""
-    ids = list(patient_ids)
+def consent_changed_in(start: date, end: date) -> Select[Any]:
+    """Patients with a consent row dated between two days: their minutes need their dates."""
+    return select(Consent.patient_id).where(Consent.effective_date >= start, Consent.effective_date <= end)
+
+
+def dated_minutes(session: Session, start: date, end: date, *scopes: PatientScope) -> dict[int, list[tuple[str, str, date, int]]]:
+    """Active minutes per day of the patients in every scope given: (program, track, day, minutes)."""
     out: dict[int, list[tuple[str, str, date, int]]] = {}
-    if not ids:
-        return out
     query = (
         select(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track, TimeEntry.service_date, func.sum(TimeEntry.minutes))
-        .where(*_active_in(start, end), TimeEntry.patient_id.in_(ids))
+        .where(*_active_in(start, end))
         .group_by(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track, TimeEntry.service_date)
     )
+    for scope in scopes:
+        query = _in_scope(query, TimeEntry.patient_id, scope)
     for patient_id, program, track, day, minutes in session.connection().execute(query):
         out.setdefault(patient_id, []).append((program, track, day, int(minutes)))
     return out
 
 
-def patients_with_interactive_contact(session: Session, start: date, end: date, program: str) -> set[int]:
+def patients_with_interactive_contact(session: Session, start: date, end: date, program: str, scope: PatientScope = None) -> set[int]:
     """Patients with at least one active entry of the program in the dates that was real-time contact
     with the patient or a caregiver (a call or visit, not a voicemail or a text)."""
-    query = (
-        select(TimeEntry.patient_id)
-        .where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.interactive.is_(True))
-        .distinct()
-    )
-    return set(session.scalars(query))
+    query = select(TimeEntry.patient_id).where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.interactive.is_(True)).distinct()
+    return set(session.scalars(_in_scope(query, TimeEntry.patient_id, scope)))
 
 
 def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:

@@ -278,9 +278,7 @@ def upsert_patient(session: Session, fields: PatientFields, *, actor: Staff | No
             audit(session, actor, "patient.update", "patient", patient.id, before, after)
             changed = True
     for program, when, method in fields.consents:
-        if record_consent(
-            session, patient, program=program, status="granted", effective_date=when, by=actor, method=method, today=today
-        ):
+        if record_consent(session, patient, program=program, status="granted", effective_date=when, by=actor, method=method, today=today):
             changed = True
     return patient, changed
 

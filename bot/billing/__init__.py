@@ -1,6 +1,7 @@
 """Billing: rules per service year as data tables, and the evaluator over one patient-month."""
 
 from bot.billing.engine import (
+    CONDITIONS_NEEDED,
     Blocker,
     CodeLine,
     ConsentEvent,
@@ -10,7 +11,23 @@ from bot.billing.engine import (
     NextThreshold,
     Policy,
     code_amount,
+    code_program,
     evaluate,
+    first_code_minutes,
 )
 
-__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "code_amount", "evaluate"]
+__all__ = [
+    "Blocker",
+    "CodeLine",
+    "ConsentEvent",
+    "MonthFacts",
+    "MonthResult",
+    "Minutes",
+    "NextThreshold",
+    "Policy",
+    "code_amount",
+    "evaluate",
+    "CONDITIONS_NEEDED",
+    "code_program",
+    "first_code_minutes",
+]

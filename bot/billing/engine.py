@@ -14,6 +14,8 @@ from bot.months import month_bounds
 
 PROGRAMS = ("CCM", "PCM", "RPM")
 COUNTED_TRACKS = ("practitioner", "clinical_staff")
+# Qualifying chronic conditions a program needs (cms-rules E1); RPM needs none.
+CONDITIONS_NEEDED = {"CCM": 2, "PCM": 1}
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def _gates(facts: MonthFacts, program: str, events: list[ConsentEvent], first: d
         blockers.append(Blocker(program, reason, f"{program} consent was revoked before {first:%B}"))
     if program == "RPM":
         return start, blockers
-    needed = 2 if program == "CCM" else 1
+    needed = CONDITIONS_NEEDED[program]
     if facts.chronic_conditions < needed:
         blockers.append(
             Blocker(program, "too_few_conditions", f"{program} needs {needed}+ qualifying chronic condition(s); {facts.chronic_conditions} on file")
@@ -331,6 +333,25 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
         counted=counted,
         amounts_are_estimates=rules.amounts_are_estimates,
     )
+
+
+def first_code_minutes(year: int) -> dict[str, int]:
+    """Per program, the countable minutes at which some code is always reached, whatever the
+    split between practitioner and clinical staff: the largest base threshold of its ladders
+    (complex CCM aside, which only adds a ladder). Below it a patient may still bill nothing;
+    the questions use it to pick candidates in SQL before the engine decides."""
+    rules = rules_for(year)
+    ladders = {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
+    return {program: max(ladder.base_minutes for ladder in group if not ladder.needs_complex_mdm) for program, group in ladders.items()}
+
+
+def code_program(code: str, year: int) -> str | None:
+    """The program a code belongs to in a service year, or None when the year has no such code."""
+    rules = rules_for(year)
+    for ladder in (*rules.ccm, *rules.pcm, *rules.rpm):
+        if code in (ladder.base, ladder.addon):
+            return ladder.program
+    return None
 
 
 def code_amount(month: date, code: str, policy: Policy = Policy()) -> float:

@@ -123,7 +123,13 @@ def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) ->
                 "label": {"type": "plain_text", "text": "Date of the work"},
                 "element": {"type": "datepicker", "action_id": "value", "initial_date": (prefill.get("date") or today).isoformat()},
             },
-            {"type": "input", "block_id": "program", "optional": True, "label": {"type": "plain_text", "text": "Program (default: the patient's)"}, "element": program},
+            {
+                "type": "input",
+                "block_id": "program",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Program (default: the patient's)"},
+                "element": program,
+            },
             # RPM's 99457 needs one such contact a month; the parser ticks it when the message said a call.
             {"type": "input", "block_id": "contact", "optional": True, "label": {"type": "plain_text", "text": "Contact"}, "element": contact},
             text_input("note", "Note", None, placeholder="Optional, no patient names", multiline=True, optional=True),
@@ -171,7 +177,7 @@ def home_view(home: Home | Reply) -> dict[str, Any]:
             "fields": [
                 {"type": "mrkdwn", "text": f"*Active patients*\n{home.patients}"},
                 {"type": "mrkdwn", "text": f"*With consent*\n{home.consented}"},
-                {"type": "mrkdwn", "text": f"*Billable this month*\n{home.billable}"},
+                {"type": "mrkdwn", "text": f"*Short of a code this month*\n{home.short_total}"},
                 {"type": "mrkdwn", "text": f"*Within {CLOSE_MINUTES} min of a code*\n{home.close}"},
             ],
         },

@@ -85,7 +85,8 @@ def test_chat_undo_writes_an_audit_row(db: Database, roster: Roster, session: Se
 
 
 def test_who_needs_time_follows_the_engine_for_every_patient(db: Database, roster: Roster, session: Session) -> None:
-    """The list is the engine's next thresholds, not a second calculation: compare them one by one."""
+    """The list is the engine's next thresholds of patients who bill nothing yet in the program,
+    not a second calculation: compare them one by one."""
     for key in ("1", "2", "3", "4"):
         roster.patient(key)
     roster.patient("5", consent=None)
@@ -99,10 +100,11 @@ def test_who_needs_time_follows_the_engine_for_every_patient(db: Database, roste
     expected = []
     for item in month_results(session, day, policy_from(Settings())):
         for step in item.result.next:
-            if not [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"]:
+            if not [b for b in item.result.blockers_for(step.program) if b.reason != "below_threshold"] and not item.result.codes_for(step.program):
                 expected.append((step.minutes_needed, item.patient.key, step.code))
     assert [(int(line.split(": ")[1].split(" min")[0]), line[2:].split(":")[0], line.split(" to ")[1].split(" ")[0]) for line in listed] == sorted(expected)
     assert not any(line.startswith("• 5:") for line in listed)  # no consent: not on the list
+    assert not any(line.startswith(("• 2:", "• 4:")) for line in listed)  # billing already: their add-ons are in their status
 
 
 def test_a_long_list_is_cut_with_a_count_of_the_rest(db: Database, roster: Roster) -> None:
@@ -142,9 +144,7 @@ def test_an_edit_holding_too_many_entries_is_refused_and_the_old_entries_stand(d
     assert active == [15]
 
 
-def test_someone_off_the_roster_gets_the_same_answer_from_every_entry_point_and_changes_nothing(
-    db: Database, roster: Roster, session: Session
-) -> None:
+def test_someone_off_the_roster_gets_the_same_answer_from_every_entry_point_and_changes_nothing(db: Database, roster: Roster, session: Session) -> None:
     roster.patient("123")
     assistant = make(db)
     day = date(2026, 11, 27)

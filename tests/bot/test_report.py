@@ -64,7 +64,11 @@ def test_report_json_csv_and_status(session, roster):
     assert late_json["codes"] == [] and late_json["next"] == [{"program": "CCM", "code": "99490", "minutes_needed": 10}]
     assert [(c["code"], c["units"]) for c in as_json(items["900"])["codes"]] == [("99487", 1), ("99489", 1)]
     rows = list(csv.DictReader(io.StringIO(as_csv(items.values()))))
-    assert [(r["patient"], r["code"], r["units"]) for r in rows if r["patient"] == "0456"] == [("0456", "99490", "1"), ("0456", "99439", "1"), ("0456", "99457", "1")]
+    assert [(r["patient"], r["code"], r["units"]) for r in rows if r["patient"] == "0456"] == [
+        ("0456", "99490", "1"),
+        ("0456", "99439", "1"),
+        ("0456", "99457", "1"),
+    ]
     assert [r["blockers"] for r in rows if r["patient"] == "789"] == ["CCM: below_threshold"]
     text = describe(items["123"])
     assert "25 countable" in text and "99490" in text and "15 more min for 99439" in text

@@ -107,9 +107,7 @@ def allowed(settings: Settings, channel: str, channel_type: str) -> bool:
     return channel_type == "im" or not settings.slack_channels or channel in settings.slack_channels
 
 
-def on_message(
-    event: dict[str, Any], body: dict[str, Any], context: BoltContext, request: BoltRequest, *, inbox: Inbox, handler: MessageHandler
-) -> None:
+def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext, request: BoltRequest, *, inbox: Inbox, handler: MessageHandler) -> None:
     # Stored before Slack gets its 200; handled by the inbox's thread.
     handler.learn(context)
     if event.get("subtype") in HANDLED_SUBTYPES and allowed(handler.assistant.settings, event.get("channel", ""), event.get("channel_type", "channel")):

@@ -130,8 +130,8 @@ def test_demo_chat_in_a_pipe_answers_from_a_seeded_practice(ccmbot: Ccmbot, work
     r = ccmbot("chat", "--demo", "--today", "2026-11-27", input="who still needs time this month?\n")
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("29 patients need time in November, closest first; 4 days (2 business days) left")
-    assert len([line for line in lines if line.startswith("• ")]) == 15 and lines[-1] == "…and 14 more."
+    assert lines[0].startswith("14 patients need time in November, closest first; 4 days (2 business days) left")
+    assert len([line for line in lines if line.startswith("• ")]) == 14
     # Starting again adds nothing twice: the seed is idempotent, and what was logged stays.
     r = ccmbot("chat", "--demo", "--today", "2026-11-27", input="15 min med review for patient 123\nstatus 123\n")
     assert "Patient 123: 32 of 40 min in November, 8 to go for 99439; 99490 reached; consent on file." in r.stdout

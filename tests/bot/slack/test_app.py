@@ -39,7 +39,11 @@ def test_a_message_in_a_channel_is_logged_confirmed_privately_with_undo_and_mark
     entry_id = session.scalar(select(TimeEntry.id))
     assert undo_value(confirmation.params["blocks"]) == str(entry_id)
     [reaction] = slack.standin.of("reactions.add")
-    assert {k: reaction.params[k] for k in ("channel", "timestamp", "name")} == {"channel": "C0CARETEAM", "timestamp": "1795791600.000100", "name": "white_check_mark"}
+    assert {k: reaction.params[k] for k in ("channel", "timestamp", "name")} == {
+        "channel": "C0CARETEAM",
+        "timestamp": "1795791600.000100",
+        "name": "white_check_mark",
+    }
     assert session.scalar(select(TimeEntry.source_link)) == "https://slack.com/archives/C0CARETEAM/p1795791600000100"
 
 

@@ -91,17 +91,21 @@ def test_a_rate_limit_is_waited_out_and_posted_once(db: Database, practice: Sett
     assert [c.method for c in standin.calls] == ["chat.postMessage:failed", "chat.postMessage"]
 
 
-def test_a_long_digest_is_split_to_fit_slack(db: Database, roster: Roster, practice: Settings, standin: StandIn) -> None:
+def test_a_long_digest_names_the_closest_and_attaches_every_patient(db: Database, roster: Roster, practice: Settings, standin: StandIn) -> None:
     for n in range(400):
         roster.patient(str(1000 + n))
     settings = replace(practice, reminders=("digest",))
     [outcome] = reminders_for(db, settings).run(at("2026-11-16", "09:00"))
     messages = standin.of("chat.postMessage")
-    assert outcome.status == "sent"
+    assert outcome.status == "sent" and len(messages) == 1
     assert all(len(m.params["blocks"]) <= BLOCKS_PER_MESSAGE for m in messages)
-    assert all(len(b["text"]["text"]) <= 3000 for m in messages for b in m.params["blocks"] if b["type"] == "section")
-    listed = sum(b["text"]["text"].count("• ") for m in messages for b in m.params["blocks"] if b["type"] == "section")
-    assert listed == 401  # every patient short of a threshold, none lost in the split
+    sections = [b["text"]["text"] for m in messages for b in m.params["blocks"] if b["type"] == "section"]
+    assert sections[0].startswith("*Who still needs time in November: 401 patients")
+    assert sum(t.count("• ") for t in sections) == 40  # the closest few dozen, by billing practitioner
+    assert any(t.startswith("*Dr. Okafor (401 short") for t in sections)
+    [upload] = standin.of("upload")
+    rows = upload.params["bytes"].splitlines()
+    assert rows[0].startswith("patient,program,next_code") and len(rows) == 402  # every patient short of a code, none lost
 
 
 def test_a_post_longer_than_one_message_is_split() -> None:
