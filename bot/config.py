@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+# The demo practice (bot.demo): here so the CLI can name it in --help without loading the demo.
+DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"
+DEMO_SPEAKER = "Maria Santos"  # the demo chats as the practice's care coordinator
+
 DEFAULT_DATABASE_URL = "sqlite:///ccmbot.db"
 
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot.config import DEMO_DATABASE_URL, DEMO_SPEAKER
 from bot.months import month_bounds, previous_month
 from storage.db import Database
 from storage.entries import EntryDraft, log_entries
 from storage.roster import PatientFields, find_patient, find_staff, has_patients, import_patients_csv, import_staff_csv, upsert_patient
 
+__all__ = ["DEMO_DATABASE_URL", "DEMO_SPEAKER", "seed"]
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DEMO_DATABASE_URL = "sqlite:///ccmbot-demo.db"
-DEMO_SPEAKER = "Maria Santos"  # the demo chats as the practice's care coordinator
 
 CLINICAL = ("Maria Santos", "Tyler Brooks", "Priya Nair")
 PRACTITIONERS = ("Dr. Amara Okafor", "Jordan Lee")

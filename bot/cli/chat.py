@@ -8,13 +8,9 @@ from datetime import datetime
 
 import click
 
-from bot.assistant import Assistant
 from bot.cli.common import DATE, Context, as_date, fail, open_database, pass_ctx
 from bot.cli.slack import run_cmd, serve_cmd
-from bot.config import require_slack
-from bot.demo import DEMO_DATABASE_URL, DEMO_SPEAKER
-from bot.demo import seed as seed_demo
-from bot.terminal import run_chat
+from bot.config import DEMO_DATABASE_URL, DEMO_SPEAKER, require_slack
 
 
 @click.command("chat")
@@ -24,8 +20,13 @@ from bot.terminal import run_chat
 @pass_ctx
 def chat(c: Context, speaker: str | None, today_opt: datetime | None, use_demo: bool) -> None:
     """Talk to the assistant in the terminal (one message a line; works in a pipe)."""
+    from bot.assistant import Assistant
+    from bot.terminal import run_chat
+
     today = as_date(today_opt)
     if use_demo:
+        from bot.demo import seed as seed_demo
+
         database = open_database(DEMO_DATABASE_URL)
         click.get_current_context().call_on_close(database.dispose)
         seed_demo(database, c.today(today))

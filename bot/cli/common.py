@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.months import local_today
-from storage.db import Database
 from storage.errors import LedgerError
+
+if TYPE_CHECKING:  # for annotations only: the command imports it when it runs
+    from storage.db import Database
 
 
 class UserError(click.ClickException):
@@ -71,6 +73,8 @@ class Context:
 
 def open_database(url: str) -> Database:
     """Open (and migrate) the database at url, or stop with one line that hides any password."""
+    from storage.db import Database
+
     try:
         return Database(url)
     except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import click
 
-from bot.assistant import Assistant, ConsentRecorded
 from bot.cli.common import DATE, CcmGroup, Context, as_date, fail, pass_ctx
 
 PROGRAMS = click.Choice(["CCM", "PCM", "RPM"], case_sensitive=False)
@@ -21,6 +20,8 @@ def record(c: Context, patient: str, program: str, status: str, method: str | No
     """Record one consent event and print what happened; a refusal or an error exits 2.
 
     by: the roster member recording it (--by), or None for the operator at the shell."""
+    from bot.assistant import Assistant, ConsentRecorded
+
     result = Assistant(c.db, c.settings).record_consent(by, patient, program=program.upper(), status=status, method=method, when=as_date(when), today=c.today())
     if not isinstance(result, ConsentRecorded):
         if result.add_me is not None:  # --by names nobody on the roster: say it the shell's way

@@ -8,9 +8,7 @@ from datetime import date, datetime
 
 import click
 
-from bot.assistant import Assistant, Message
 from bot.cli.common import DATE, Context, as_date, fail, pass_ctx
-from bot.parsing import parse_message
 
 
 @click.command("log")
@@ -21,6 +19,8 @@ from bot.parsing import parse_message
 @pass_ctx
 def log_cmd(c: Context, text: str, speaker: str, today_opt: datetime | None, key: str | None) -> None:
     """Log time the way chat does: ccmbot log --as "Maria Santos" "15 min med review for patient 123"."""
+    from bot.assistant import Assistant, Message
+
     message = Message(user=speaker, text=text, today=as_date(today_opt), source="cli", source_id=f"cli:{key}" if key else None)
     reply = Assistant(c.db, c.settings).handle(message)
     if reply.kind.is_refusal:
@@ -35,6 +35,8 @@ def log_cmd(c: Context, text: str, speaker: str, today_opt: datetime | None, key
 @pass_ctx
 def parse_cmd(c: Context, today_opt: datetime | None, jsonl: bool, max_minutes: int | None) -> None:
     """Show how the bot reads messages: one message per stdin line, one JSON object per output line."""
+    from bot.parsing import parse_message
+
     default_today = c.today(as_date(today_opt))
     limit = max_minutes or c.settings.max_minutes_per_entry
     for number, line in enumerate(sys.stdin, start=1):

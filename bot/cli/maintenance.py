@@ -10,8 +10,6 @@ import click
 
 from bot.cli.common import CcmGroup, Context, fail, pass_ctx, redact
 from bot.months import month_bounds, parse_month
-from storage.db import Database
-from storage.roster import find_patient
 
 
 @click.group(cls=CcmGroup)
@@ -40,6 +38,7 @@ def audit() -> None:
 def audit_export(c: Context, month: str, patient: str | None, out: Path | None) -> None:
     """Every entry, void, edit and consent change of a month: who, when, and the source (Slack permalink)."""
     from storage.audit_export import month_audit_csv
+    from storage.roster import find_patient
 
     first, last = month_bounds(parse_month(month))
     with c.db.session() as s:
@@ -70,7 +69,7 @@ def backup_cmd(c: Context, destination: Path) -> None:
 @pass_ctx
 def health_cmd(c: Context) -> None:
     """Exit 0 when the database answers and its schema is current, 1 otherwise (a container HEALTHCHECK)."""
-    from storage.db import health
+    from storage.db import Database, health
 
     try:
         database = Database(c.settings.database_url, migrate=False)

@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.assistant import Assistant
 from bot.cli.common import Context, fail, pass_ctx
-from bot.evaluation import month_results, policy_from
 from bot.months import month_bounds, parse_month
-from bot.patient_month import summarize
-from bot.replies import summary_words
-from bot.report import as_csv, as_json, describe
-from storage.db import Database
-from storage.queries import panel
-from storage.roster import require_active_patient
+
+if TYPE_CHECKING:  # for annotations only: the command imports it when it runs
+    from storage.db import Database
 
 
 @click.command("report")
@@ -30,6 +26,12 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
     """The month-end billing report: one row per patient and billable code (works on the open month too).
 
     Without --as the operator at the shell asks; with it, the same rule as chat and Slack applies."""
+    from bot.assistant import Assistant
+    from bot.evaluation import month_results, policy_from
+    from bot.patient_month import summarize
+    from bot.replies import summary_words
+    from bot.report import as_csv, as_json
+
     if by is not None:
         refusal = Assistant(c.db, c.settings).may_pull_report(by)
         if refusal is not None:
@@ -52,6 +54,10 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
 @pass_ctx
 def status_cmd(c: Context, patient: str, month: str | None) -> None:
     """One patient's month in words: minutes, codes, next threshold, consent, blockers."""
+    from bot.evaluation import month_results, policy_from
+    from bot.report import describe
+    from storage.roster import require_active_patient
+
     today = c.today()
     first = parse_month(month) if month else today
     with c.db.session() as s:
@@ -70,6 +76,8 @@ def panel_cmd(c: Context, month: str | None) -> None:
 
 def print_panel(database: Database, day: date) -> None:
     """The panel of day's month as a fixed-width table."""
+    from storage.queries import panel
+
     start, end = month_bounds(day)
     with database.session() as s:
         rows = panel(s, start, end)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.common import DATE, Context, as_date, fail, pass_ctx
 from bot.config import parse_clock
-from bot.reminders import Reminders
+
+if TYPE_CHECKING:  # for annotations only: the command imports it when it runs
+    from bot.reminders import Reminders
 
 
 def moment(c: Context, today: date | None, at: str | None) -> datetime:
@@ -26,6 +29,7 @@ def moment(c: Context, today: date | None, at: str | None) -> datetime:
 
 def slack_reminders(c: Context) -> Reminders:
     """Reminders that post to Slack (imports the Slack client only when called)."""
+    from bot.reminders import Reminders
     from bot.slack.client import make_web_client
     from bot.slack.poster import SlackPoster
 
@@ -40,6 +44,8 @@ def slack_reminders(c: Context) -> Reminders:
 @pass_ctx
 def remind_cmd(c: Context, mode: str, today_opt: datetime | None, at: str | None) -> None:
     """Reminders due now: the coordinators' digest, staff nudges, the final call, consent gaps, last month's summary."""
+    from bot.reminders import Reminders
+
     when = moment(c, as_date(today_opt), at)
     if mode == "send":
         if not c.settings.slack_bot_token:

@@ -8,15 +8,6 @@ from pathlib import Path
 import click
 
 from bot.cli.common import DATE, CcmGroup, Context, as_date, pass_ctx
-from storage.roster import (
-    PatientFields,
-    import_patients_csv,
-    import_staff_csv,
-    list_patients,
-    list_staff,
-    upsert_patient,
-    upsert_staff,
-)
 
 # --- staff -----------------------------------------------------------------
 
@@ -34,6 +25,8 @@ def staff() -> None:
 @pass_ctx
 def staff_add(c: Context, name: str, role: str, slack_id: str | None, admin: bool) -> None:
     """Add or update a staff member."""
+    from storage.roster import upsert_staff
+
     with c.db.transaction() as s:
         member, changed = upsert_staff(s, name=name, role=role, slack_user_id=slack_id, is_admin=admin)
         line = f"{'saved' if changed else 'unchanged'}: {member.name} ({member.role}{', admin' if member.is_admin else ''})"
@@ -44,6 +37,8 @@ def staff_add(c: Context, name: str, role: str, slack_id: str | None, admin: boo
 @pass_ctx
 def staff_list(c: Context) -> None:
     """List the staff roster."""
+    from storage.roster import list_staff
+
     with c.db.session() as s:
         for m in list_staff(s):
             flags = ", ".join(f for f in ("admin" if m.is_admin else "", "" if m.active else "inactive") if f)
@@ -55,6 +50,8 @@ def staff_list(c: Context) -> None:
 @pass_ctx
 def staff_import(c: Context, file: Path) -> None:
     """Import staff from a CSV (slack_user_id,name,role,admin). All or nothing."""
+    from storage.roster import import_staff_csv
+
     with c.db.transaction() as s:
         rows, changed = import_staff_csv(s, file)
     click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
@@ -88,6 +85,8 @@ def patients_add(
     label: str | None,
 ) -> None:
     """Add or update a patient."""
+    from storage.roster import PatientFields, upsert_patient
+
     fields = PatientFields(
         key=key,
         billing_practitioner=practitioner,
@@ -108,6 +107,8 @@ def patients_add(
 @pass_ctx
 def patients_list(c: Context) -> None:
     """List patients."""
+    from storage.roster import list_patients
+
     with c.db.session() as s:
         for p in list_patients(s):
             click.echo(
@@ -121,6 +122,8 @@ def patients_list(c: Context) -> None:
 @pass_ctx
 def patients_import(c: Context, file: Path) -> None:
     """Import patients from a CSV (see README). All or nothing."""
+    from storage.roster import import_patients_csv
+
     today = c.today()
     with c.db.transaction() as s:
         rows, changed = import_patients_csv(s, file, today=today)
