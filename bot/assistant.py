@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import month_results, policy_from, short_candidates
+from bot.evaluation import month_results, policy_from, short_candidates, stream_month_results
 from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
-from bot.patient_month import PatientMonth, summarize
+from bot.patient_month import PatientMonth, Tally
 from bot.questions import Questions
 from bot.replies import (
     HELP_LINES,
@@ -408,8 +408,9 @@ class Assistant:
             month = parse_month(month_text) if month_text.strip() else previous_month(today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f'{exc} Say it like "report 2026-10".'), None
-        items = month_results(s, month, self.policy)
-        return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summarize(items))}."), as_csv(items)
+        tally = Tally()
+        text = as_csv(tally.counting(stream_month_results(s, month, self.policy)))
+        return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, tally.summary())}."), text
 
     # --- intents ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ same facts.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -20,12 +20,14 @@ from bot.patient_month import PatientMonth
 from storage.candidates import possibly_blocked, short_of_first_code
 from storage.queries import (
     PatientScope,
+    active_patient_ids,
     bulk_objects,
     complex_mdm_patients,
     consent_changed_in,
     consent_history,
     dated_minutes,
     fixed_scope,
+    ids_scope,
     keys_scope,
     panel,
     patients_with_interactive_contact,
@@ -85,6 +87,17 @@ def month_results(
     scope = fixed_scope(session, scope)  # six reads follow: pick the patients once
     with bulk_objects():  # facts and results for every patient: many small objects, no cycles
         return _month_results(session, month, policy, scope, as_of)
+
+
+REPORT_CHUNK = 2_000  # patients evaluated at a time when a report streams the whole practice
+
+
+def stream_month_results(session: Session, month: date, policy: Policy, *, chunk: int = REPORT_CHUNK) -> Iterator[PatientMonth]:
+    """Every active patient's month, in key order, a chunk of patients at a time: the report's
+    memory stays that of one chunk whatever the size of the practice."""
+    keys = active_patient_ids(session)
+    for start in range(0, len(keys), chunk):
+        yield from month_results(session, month, policy, scope=ids_scope(session, keys[start : start + chunk]))
 
 
 def _month_results(session: Session, month: date, policy: Policy, scope: PatientScope, as_of: date | None) -> list[PatientMonth]:

@@ -8,7 +8,7 @@ the one place that makes it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.billing import MonthFacts, MonthResult
@@ -33,17 +33,38 @@ class MonthSummary:
     codes: tuple[tuple[str, int], ...]  # (code, units) in code order
 
 
+class Tally:
+    """The month summary built one patient at a time, so a report can stream its rows and still
+    say what it billed without holding every patient."""
+
+    def __init__(self) -> None:
+        self.patients = 0
+        self.billable = 0
+        self.total = 0.0
+        self.estimated = False
+        self.units: Counter[str] = Counter()
+
+    def add(self, item: PatientMonth) -> PatientMonth:
+        self.patients += 1
+        result = item.result
+        if result.codes:
+            self.billable += 1
+            self.total += result.total
+            self.estimated = self.estimated or result.amounts_are_estimates
+            for code in result.codes:
+                self.units[code.code] += code.units
+        return item
+
+    def counting(self, items: Iterable[PatientMonth]) -> Iterator[PatientMonth]:
+        """The items, unchanged, each added on the way through."""
+        return map(self.add, items)
+
+    def summary(self) -> MonthSummary:
+        return MonthSummary(self.patients, self.billable, round(self.total, 2), self.estimated, tuple(sorted(self.units.items())))
+
+
 def summarize(items: Iterable[PatientMonth]) -> MonthSummary:
-    items = list(items)
-    billable = [i for i in items if i.result.codes]
-    units: Counter[str] = Counter()
-    for item in billable:
-        for code in item.result.codes:
-            units[code.code] += code.units
-    return MonthSummary(
-        patients=len(items),
-        billable=len(billable),
-        total=sum(i.result.total for i in billable),
-        estimated=any(i.result.amounts_are_estimates for i in billable),
-        codes=tuple(sorted(units.items())),
-    )
+    tally = Tally()
+    for item in items:
+        tally.add(item)
+    return tally.summary()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth
@@ -35,32 +36,48 @@ CSV_COLUMNS = [
 
 
 def as_csv(items: Iterable[PatientMonth]) -> str:
-    """One row per patient and billable code; patients with nothing billable get one row with their blockers."""
+    """The report as one string (for a Slack upload); write_csv streams it to a file instead."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    write_csv(items, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(items: Iterable[PatientMonth], handle: TextIO) -> None:
+    """One row per patient and billable code; patients with nothing billable get one row with
+    their blockers. Rows go out as the items come in: nothing is held."""
+    writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
-        r = item.result
-        tracks = {t: sum(p.get(t, 0) for p in r.minutes.values()) for t in ("practitioner", "clinical_staff", "non_clinical")}
-        blockers = "; ".join(f"{b.program}: {b.reason}" for b in r.blockers)
-        nexts = "; ".join(f"{n.program} {n.code} in {n.minutes_needed} min" for n in r.next)
-        common = [
-            item.patient.billing_practitioner or "",
-            tracks["practitioner"],
-            tracks["clinical_staff"],
-            tracks["non_clinical"],
-            blockers,
-            nexts,
-            "yes" if r.amounts_are_estimates else "no",
-        ]
-        month = r.month.strftime("%Y-%m")
-        dos = r.date_of_service.isoformat() if r.date_of_service else ""
-        if r.codes:
-            for c in r.codes:
-                writer.writerow([item.patient.key, month, c.program, c.code, c.units, f"{c.amount:.2f}", dos, *common])
-        else:
-            writer.writerow([item.patient.key, month, "", "", 0, "0.00", "", *common])
-    return buffer.getvalue()
+        writer.writerows(_csv_rows(item))
+
+
+def _csv_rows(item: PatientMonth) -> list[list[Any]]:
+    r = item.result
+    tracks = {t: sum(p.get(t, 0) for p in r.minutes.values()) for t in ("practitioner", "clinical_staff", "non_clinical")}
+    blockers = "; ".join(f"{b.program}: {b.reason}" for b in r.blockers)
+    nexts = "; ".join(f"{n.program} {n.code} in {n.minutes_needed} min" for n in r.next)
+    common = [
+        item.patient.billing_practitioner or "",
+        tracks["practitioner"],
+        tracks["clinical_staff"],
+        tracks["non_clinical"],
+        blockers,
+        nexts,
+        "yes" if r.amounts_are_estimates else "no",
+    ]
+    month = r.month.strftime("%Y-%m")
+    dos = r.date_of_service.isoformat() if r.date_of_service else ""
+    if r.codes:
+        return [[item.patient.key, month, c.program, c.code, c.units, f"{c.amount:.2f}", dos, *common] for c in r.codes]
+    return [[item.patient.key, month, "", "", 0, "0.00", "", *common]]
+
+
+def write_json(items: Iterable[PatientMonth], handle: TextIO) -> None:
+    """A JSON array of as_json objects, written one patient at a time."""
+    handle.write("[")
+    for n, item in enumerate(items):
+        handle.write(("," if n else "") + "\n  " + json.dumps(as_json(item)))
+    handle.write("\n]\n")
 
 
 def describe(item: PatientMonth, today: date | None = None) -> str:

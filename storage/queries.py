@@ -42,6 +42,11 @@ def ids_scope(session: Session, ids: list[int]) -> Select[Any]:
     return select(literal_column("value", Integer)).select_from(func.json_each(bindparam("scope_ids", json.dumps(ids))))
 
 
+def active_patient_ids(session: Session) -> list[int]:
+    """Every active patient's id, in key order (the order the report lists them)."""
+    return list(session.scalars(select(Patient.id).where(Patient.active.is_(True)).order_by(Patient.key)))
+
+
 def keys_scope(keys: Iterable[str]) -> Select[Any]:
     """The patients with these keys (the one-patient reads: status, a log confirmation)."""
     return select(Patient.id).where(Patient.key.in_(list(keys)))

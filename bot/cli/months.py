@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +28,10 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
 
     Without --as the operator at the shell asks; with it, the same rule as chat and Slack applies."""
     from bot.assistant import Assistant
-    from bot.evaluation import month_results, policy_from
-    from bot.patient_month import summarize
+    from bot.evaluation import policy_from, stream_month_results
+    from bot.patient_month import Tally
     from bot.replies import summary_words
-    from bot.report import as_csv, as_json
+    from bot.report import write_csv, write_json
 
     if by is not None:
         refusal = Assistant(c.db, c.settings).may_pull_report(by)
@@ -38,14 +39,13 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
             fail(refusal.text)
     first = parse_month(month)
     policy = policy_from(c.settings)
-    with c.db.session() as s:
-        items = month_results(s, first, policy)
-    text = as_csv(items) if fmt == "csv" else json.dumps([as_json(i) for i in items], indent=2) + "\n"
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out}: {summary_words(first, summarize(items))}", err=True)
+    write = write_csv if fmt == "csv" else write_json
+    tally = Tally()
+    # Rows stream out a chunk of patients at a time: memory does not grow with the practice.
+    with c.db.session() as s, out.open("w", encoding="utf-8", newline="") if out is not None else contextlib.nullcontext(sys.stdout) as handle:
+        write(tally.counting(stream_month_results(s, first, policy)), handle)
+    if out is not None:
+        click.echo(f"wrote {out}: {summary_words(first, tally.summary())}", err=True)
 
 
 @click.command("status")
