@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.records import TOTAL_KEYS
@@ -152,7 +152,11 @@ class Consent(Base):
     """One row per change: the history of a patient's consent to a program."""
 
     __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_patient_program", "patient_id", "program", "effective_date"),)
+    __table_args__ = (
+        Index("ix_consents_patient_program", "patient_id", "program", "effective_date"),
+        # Consent that changed inside a month: the list questions' candidates ask it of every patient.
+        Index("ix_consents_effective_date", "effective_date", "patient_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -184,6 +188,15 @@ class TimeEntry(Base):
         Index("ix_time_entries_patient_date", "patient_id", "service_date"),
         Index("ix_time_entries_performer_date", "performed_by_id", "service_date"),
         Index("ix_time_entries_source_group", "source_group"),
+        # RPM calls with the patient (live contact, 99457): a handful of the month's rows, found
+        # without reading the rest. Partial: both SQLite and PostgreSQL keep only those rows.
+        Index(
+            "ix_time_entries_live_rpm",
+            "service_date",
+            "patient_id",
+            sqlite_where=text("program = 'RPM' AND interactive AND voided_at IS NULL"),
+            postgresql_where=text("program = 'RPM' AND interactive AND voided_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -42,11 +42,6 @@ def ids_scope(session: Session, ids: list[int]) -> Select[Any]:
     return select(literal_column("value", Integer)).select_from(func.json_each(bindparam("scope_ids", json.dumps(ids))))
 
 
-def active_patient_ids(session: Session) -> list[int]:
-    """Every active patient's id, in key order (the order the report lists them)."""
-    return list(session.scalars(select(Patient.id).where(Patient.active.is_(True)).order_by(Patient.key)))
-
-
 def keys_scope(keys: Iterable[str]) -> Select[Any]:
     """The patients with these keys (the one-patient reads: status, a log confirmation)."""
     return select(Patient.id).where(Patient.key.in_(list(keys)))
@@ -261,9 +256,10 @@ def complex_mdm_patients(session: Session, month_start: date, scope: PatientScop
     return set(session.scalars(_in_scope(query, PatientMonthFact.patient_id, scope)))
 
 
-def consent_changed_in(start: date, end: date) -> Select[Any]:
-    """Patients with a consent row dated between two days: their minutes need their dates."""
-    return select(Consent.patient_id).where(Consent.effective_date >= start, Consent.effective_date <= end)
+def consent_changed_in(start: date, end: date, scope: PatientScope = None) -> Select[Any]:
+    """Patients (of the scope) with a consent row dated between two days: their minutes need their dates."""
+    query = select(Consent.patient_id).where(Consent.effective_date >= start, Consent.effective_date <= end)
+    return _in_scope(query, Consent.patient_id, scope)
 
 
 def dated_minutes(session: Session, start: date, end: date, *scopes: PatientScope) -> dict[int, list[tuple[str, str, date, int]]]:
@@ -278,6 +274,19 @@ def dated_minutes(session: Session, start: date, end: date, *scopes: PatientScop
         query = _in_scope(query, TimeEntry.patient_id, scope)
     for patient_id, program, track, day, minutes in session.connection().execute(query):
         out.setdefault(patient_id, []).append((program, track, day, int(minutes)))
+    return out
+
+
+def minutes_between(session: Session, start: date, end: date, scope: PatientScope = None) -> dict[int, list[tuple[str, str, int]]]:
+    """Active minutes per patient, program and track between two days: (program, track, minutes)."""
+    query = (
+        select(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track, func.sum(TimeEntry.minutes))
+        .where(*_active_in(start, end))
+        .group_by(TimeEntry.patient_id, TimeEntry.program, TimeEntry.track)
+    )
+    out: dict[int, list[tuple[str, str, int]]] = {}
+    for patient_id, program, track, minutes in session.connection().execute(_in_scope(query, TimeEntry.patient_id, scope)):
+        out.setdefault(patient_id, []).append((program, track, int(minutes)))
     return out
 
 
