@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from bot.billing.rules import Ladder, YearRules, rules_for
@@ -226,10 +227,14 @@ def _ladder_minutes(ladder: Ladder, pools: dict[str, list[Minutes]], policy: Pol
 
 def _choices(rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], pools: dict[str, list[Minutes]], complex_mdm: bool) -> list[_Choice]:
     out = []
+    # The same sums as _ladder_minutes, taken once per program instead of once per ladder.
+    practitioner = sum(m.minutes for m in pools["practitioner"])
+    staff = sum(m.minutes for m in pools["clinical_staff"])
+    pooled = 0 if policy.pool_practitioner_minutes == "below_threshold" and practitioner >= 30 else practitioner
     for ladder in ladders:
         if ladder.needs_complex_mdm and not complex_mdm:
             continue
-        minutes = sum(m.minutes for m in _ladder_minutes(ladder, pools, policy))
+        minutes = practitioner if ladder.tracks == ("practitioner",) else staff + pooled
         base, addons = ladder.units(minutes, _cap(ladder, policy))
         lines: tuple[CodeLine, ...] = ()
         if base:
@@ -270,9 +275,15 @@ def _threshold_day(choice: _Choice, pools: dict[str, list[Minutes]], policy: Pol
     return None
 
 
+@lru_cache(maxsize=64)
+def _month_context(month: date) -> tuple[date, date, YearRules]:
+    """A month's bounds and rules: the same for every patient of a report, so worked out once."""
+    first, last = month_bounds(month)
+    return first, last, rules_for(first.year)
+
+
 def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
-    first, last = month_bounds(facts.month)
-    rules = rules_for(first.year)
+    first, last, rules = _month_context(facts.month)
     logged: dict[str, dict[str, int]] = {}
     for m in facts.minutes:
         logged.setdefault(m.program, {}).setdefault(m.track, 0)
