@@ -2,9 +2,14 @@
 sent twice (the second time as a retry, from another sender, so some arrive while the first is
 still being handled), on PostgreSQL, against the local Web API stand-in.
 
-Checks: exactly 2,000 entries and 2,000 confirmations; reports HTTP response times.
+Checks: exactly 2,000 entries and 2,000 confirmations; reports HTTP response times and how long
+after the first request the last confirmation was posted.
 
-    .venv/bin/python -m bench.slack [--events 2000] [--senders 20] [--workers 2]
+    .venv/bin/python -m bench.slack [--events 2000] [--senders 20] [--workers 2] [--patients 20000]
+
+--patients N runs on the bench practice of that size (bench/dataset.py: N patients and 30
+entries each in October, built once in its own database); the events log November time for its
+patients as its staff. Without it, a fresh practice of 200 patients and 20 nurses.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
-from bench.dataset import open_bench_database
-from storage.models import Base, TimeEntry
+from bench.dataset import Practice, ensure_dataset, open_bench_database
+from storage.entries import rebuild_month_totals
+from storage.models import AuditEvent, Base, SlackEvent, TimeEntry
 from storage.roster import PatientFields, upsert_patient, upsert_staff
 from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SignedSender, fixture
 from tests.bot.slack.standin import StandIn
@@ -32,6 +38,21 @@ URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ccmbot_bench_slack"
 ROOT = Path(__file__).resolve().parent.parent
 PATIENTS = 200
 FIRST_TS = 1795791600  # 27 November 2026, 15:00 UTC
+
+
+def prepare_large(patients: int) -> str:
+    """The bench practice of that size in its own database, without the last run's chat entries."""
+    practice = Practice(patients)
+    url = f"{URL}_{patients}"
+    database = open_bench_database(url)
+    ensure_dataset(database, practice)
+    with database.transaction() as s:
+        s.execute(delete(TimeEntry).where(TimeEntry.source != "import"))
+        s.execute(delete(SlackEvent))
+        s.execute(delete(AuditEvent))
+        rebuild_month_totals(s)
+    database.dispose()
+    return url
 
 
 def prepare(senders: int) -> None:
@@ -65,12 +86,21 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=3917)
+    parser.add_argument("--patients", type=int, default=0, help="run on the bench practice of this size (default: 200 fresh patients)")
     args = parser.parse_args()
 
-    prepare(args.senders)
+    if args.patients:
+        url = prepare_large(args.patients)
+        keys = [str(100000 + n) for n in range(args.patients)]
+        users = [f"UB{n:05d}" for n in range(10)]  # the bench practice's ten staff
+    else:
+        prepare(args.senders)
+        url = URL
+        keys = [str(5000 + n) for n in range(PATIENTS)]
+        users = [f"U0BENCH{n:03d}" for n in range(args.senders)]
     standin = StandIn()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
-    env.update(CCMBOT_DATABASE_URL=URL, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
+    env.update(CCMBOT_DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
@@ -89,9 +119,9 @@ def main() -> None:
             payload = fixture(
                 "event_message",
                 event_id=f"Ev0BENCH{n:05d}",
-                event__user=f"U0BENCH{owner:03d}",
+                event__user=users[owner % len(users)],
                 event__ts=f"{FIRST_TS + n}.000100",
-                event__text=f"{5 + n % 20} min med review for patient {5000 + n % PATIENTS}",
+                event__text=f"{5 + n % 20} min med review for patient {keys[(n * 7919) % len(keys)]}",
             )
             payloads.append(json.dumps(payload).encode())
         # Sender k sends its own events, each followed by the retry of sender k-1's event at the same
@@ -121,14 +151,14 @@ def main() -> None:
         while len(standin.of("chat.postEphemeral")) < args.events and time.monotonic() < deadline:
             time.sleep(0.2)
         settled = time.perf_counter() - started
-        database = open_bench_database(URL)
+        database = open_bench_database(url)
         with database.session() as s:
-            entries = s.scalar(select(func.count()).select_from(TimeEntry))
+            entries = s.scalar(select(func.count()).select_from(TimeEntry).where(TimeEntry.source != "import"))
         database.dispose()
         confirmations = len(standin.of("chat.postEphemeral"))
         ms = [t * 1000 for t in times]
         print(f"requests: {len(times)} in {wall:.1f} s ({len(times) / wall:.0f}/s), statuses: { {s: statuses.count(s) for s in set(statuses)} }")
-        print(f"all confirmations posted after {settled:.1f} s")
+        print(f"all confirmations posted after {settled:.1f} s" + (" (goal: within 40 s)" if args.patients else ""))
         print(f"entries stored: {entries} (expected {args.events}); confirmations posted: {confirmations} (expected {args.events})")
         print(
             f"response time: p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms"

@@ -90,14 +90,16 @@ def month_results(
         return list(_evaluate_each(_inputs(session, month, policy, scope, as_of), policy))
 
 
-def stream_month_results(session: Session, month: date, policy: Policy) -> Iterator[PatientMonth]:
-    """Every active patient's month in key order, made one at a time as the caller takes them.
+def stream_month_results(session: Session, month: date, policy: Policy, *, scope: PatientScope = None, as_of: date | None = None) -> Iterator[PatientMonth]:
+    """Every active patient's month (or the scope's) in key order, made one at a time as the
+    caller takes them.
 
-    The inputs are read for the whole practice at once (the same few queries as month_results,
-    and about 0.5 KiB a patient); the facts and results, ten times that, are made and dropped
-    one patient at a time, so a report's memory does not hold the practice's results."""
+    The inputs are read at once (the same few queries as month_results, about 1 KiB a patient);
+    the facts and results, several times that, are made and dropped one patient at a time, so a
+    report or a total does not hold the practice's results (nor make the collector scan them)."""
+    scope = fixed_scope(session, scope)
     with bulk_objects():
-        inputs = _inputs(session, month, policy, None, None)
+        inputs = _inputs(session, month, policy, scope, as_of)
     return _evaluate_each(inputs, policy)
 
 
@@ -126,7 +128,7 @@ def _inputs(session: Session, month: date, policy: Policy, scope: PatientScope, 
         # The history is oldest first, so the last row per program is the consent as of the month's end.
         row.consents = {c.program: c for c in history.get(row.patient_id, [])}
     complex_ids = complex_mdm_patients(session, first, scope)
-    interactive = patients_with_interactive_contact(session, first, until, "RPM", scope)
+    interactive = patients_with_interactive_contact(session, first, until, scope)
     # Minutes by day matter only when consent starts inside the month (they are gated by its
     # date) or when the date of service is the threshold day; everyone else's minutes count
     # whole, from the month totals or, for the month as it stood on a day, summed up to it.

@@ -9,7 +9,7 @@ could not read is never dropped silently: the answer names the words it did not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy, code_amount
 from bot.config import Settings
-from bot.evaluation import blocked_candidates, month_results, short_candidates
+from bot.evaluation import blocked_candidates, month_results, short_candidates, stream_month_results
 from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth, summarize
@@ -120,13 +120,21 @@ class Questions:
             return say(ReplyKind.ERROR, None, f"{name} could be {either([m.name for m in matches])}; say the full name.")
         return matches[0]
 
-    def items(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None) -> list[PatientMonth]:
+    def items(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None) -> list[PatientMonth]:
         """The month's results for the scope; `among` picks the family's candidates in SQL first
         (a superset of the patients it can name), so the engine evaluates only those."""
+        return [i for i in month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among)) if scope.keeps(i)]
+
+    def each(self, scope: Scope, *, as_of: date | None = None) -> Iterator[PatientMonth]:
+        """Every patient of the scope, one result at a time: for totals over the whole practice."""
+        stream = stream_month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, None), as_of=as_of)
+        return (i for i in stream if scope.keeps(i))
+
+    def _candidates(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None) -> PatientScope:
         candidates = among(scope.month, self.policy) if among is not None else None
         if scope.practitioner is not None:
             candidates = (candidates if candidates is not None else select(Patient.id)).where(Patient.billing_practitioner_id == scope.practitioner.id)
-        return [i for i in month_results(self.s, scope.month, self.policy, scope=candidates, as_of=as_of) if scope.keeps(i)]
+        return candidates
 
     def _month(self, scope: Scope) -> str:
         return month_words(scope.month, self.today) + scope.words
@@ -221,7 +229,7 @@ class Questions:
         if isinstance(scope, Reply):
             return scope
         code = slots.code or ""
-        hits = [(i.patient.key, c.units) for i in self.items(scope) for c in i.result.codes if c.code == code and scope.program in (None, c.program)]
+        hits = [(i.patient.key, c.units) for i in self.each(scope) for c in i.result.codes if c.code == code and scope.program in (None, c.program)]
         if not hits:
             return say(ReplyKind.DUE, f"No patient has reached {code} in {self._month(scope)}.")
         units = sum(u for _, u in hits)
@@ -233,13 +241,13 @@ class Questions:
         scope = self.scope(slots)
         if isinstance(scope, Reply):
             return scope
-        summary = summarize(self.items(scope))
+        summary = summarize(self.each(scope))
         lines = [f"Codes: {codes_count_words(summary)}."]
         if scope.month == self.today.replace(day=1):
             # The same point of last month, for comparison: its minutes up to the same day.
             previous = month_bounds(scope.month - timedelta(days=1))[0]
             same_day = min(self.today.day, month_bounds(previous)[1].day)
-            then = summarize(self.items(Scope(previous, None, None, None, ""), as_of=previous.replace(day=same_day)))
+            then = summarize(self.each(Scope(previous, None, None, None, ""), as_of=previous.replace(day=same_day)))
             lines.append(f"By {previous:%B} {same_day} last month: {plural(then.billable, 'billable patient')}, ${then.total:,.2f}.")
             lines.append("Time logged before the month ends can still add to this.")
         return say(ReplyKind.REPORT, f"What the practice bills for {summary_words(scope.month, summary)}.", *lines)

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, text
 from sqlalchemy.orm import aliased
 
-from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, TimeEntry
+from storage.models import LIVE_RPM_CALL, TOTAL_COLUMNS, Consent, MonthTotal, Patient, TimeEntry
 from storage.records import PROGRAMS
 
 COUNTED = ("practitioner", "clinical_staff")
@@ -79,14 +79,7 @@ def possibly_blocked(first: date, last: date, conditions_needed: Mapping[str, in
     initiating visit in its window, a program conflict, RPM without a live call."""
     until = until or last
     takes_part = {program: or_(_enrolled(program), _logged(program) > 0) for program in PROGRAMS}
-    live_call = exists().where(
-        TimeEntry.patient_id == Patient.id,
-        TimeEntry.program == "RPM",
-        TimeEntry.interactive.is_(True),
-        TimeEntry.voided_at.is_(None),
-        TimeEntry.service_date >= first,
-        TimeEntry.service_date <= until,
-    )
+    live_call = Patient.id.in_(select(TimeEntry.patient_id).where(text(LIVE_RPM_CALL), TimeEntry.service_date >= first, TimeEntry.service_date <= until))
     # An initiating visit counts up to a year before the program's start, which is never after
     # the month's end: a visit older than a year before the month's end is worth a look.
     visit_window = last - timedelta(days=366)

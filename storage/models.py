@@ -180,6 +180,11 @@ class PatientMonthFact(Base):
     complex_mdm: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+# An RPM entry that was a live call with the patient (99457's interactive communication). Queries
+# that want the partial index below must say exactly this: planners match the text, not its meaning.
+LIVE_RPM_CALL = "program = 'RPM' AND interactive AND voided_at IS NULL"
+
+
 class TimeEntry(Base):
     __tablename__ = "time_entries"
     __table_args__ = (
@@ -190,13 +195,7 @@ class TimeEntry(Base):
         Index("ix_time_entries_source_group", "source_group"),
         # RPM calls with the patient (live contact, 99457): a handful of the month's rows, found
         # without reading the rest. Partial: both SQLite and PostgreSQL keep only those rows.
-        Index(
-            "ix_time_entries_live_rpm",
-            "service_date",
-            "patient_id",
-            sqlite_where=text("program = 'RPM' AND interactive AND voided_at IS NULL"),
-            postgresql_where=text("program = 'RPM' AND interactive AND voided_at IS NULL"),
-        ),
+        Index("ix_time_entries_live_rpm", "service_date", "patient_id", sqlite_where=text(LIVE_RPM_CALL), postgresql_where=text(LIVE_RPM_CALL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from storage.models import TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
+from storage.models import LIVE_RPM_CALL, TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
 from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 
 # Which patients a read covers: a SELECT of patient ids (run inside the database, so a scope of
@@ -290,10 +290,11 @@ def minutes_between(session: Session, start: date, end: date, scope: PatientScop
     return out
 
 
-def patients_with_interactive_contact(session: Session, start: date, end: date, program: str, scope: PatientScope = None) -> set[int]:
-    """Patients with at least one active entry of the program in the dates that was real-time contact
-    with the patient or a caregiver (a call or visit, not a voicemail or a text)."""
-    query = select(TimeEntry.patient_id).where(*_active_in(start, end), TimeEntry.program == program, TimeEntry.interactive.is_(True)).distinct()
+def patients_with_interactive_contact(session: Session, start: date, end: date, scope: PatientScope = None) -> set[int]:
+    """Patients with at least one active RPM entry in the dates that was real-time contact with
+    the patient or a caregiver (a call or visit, not a voicemail or a text). Read through the
+    partial index of those entries, which holds a few rows of the month's thousands."""
+    query = select(TimeEntry.patient_id).where(text(LIVE_RPM_CALL), TimeEntry.service_date >= start, TimeEntry.service_date <= end).distinct()
     return set(session.scalars(_in_scope(query, TimeEntry.patient_id, scope)))
 
 

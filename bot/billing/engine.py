@@ -6,7 +6,7 @@ comes from `evaluate`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -38,8 +38,7 @@ class ConsentEvent(NamedTuple):
     day: date
 
 
-@dataclass(frozen=True)
-class MonthFacts:
+class MonthFacts(NamedTuple):
     month: date  # any day of the month
     minutes: tuple[Minutes, ...] = ()
     consents: tuple[ConsentEvent, ...] = ()  # history up to the month's end, any order
@@ -85,8 +84,7 @@ class NextThreshold:
         return self.minutes_counted + self.minutes_needed
 
 
-@dataclass(frozen=True)
-class MonthResult:
+class MonthResult(NamedTuple):
     month: date
     codes: tuple[CodeLine, ...]
     blockers: tuple[Blocker, ...]
@@ -151,6 +149,10 @@ def _consent_start(events: list[ConsentEvent], first: date, last: date) -> tuple
 
 def _program_start(events: list[ConsentEvent]) -> date | None:
     return next((e.day for e in events if e.status == "granted"), None)
+
+
+def _day(event: ConsentEvent) -> date:
+    return event.day
 
 
 def _subtract_year(day: date) -> date:
@@ -276,25 +278,27 @@ def _threshold_day(choice: _Choice, pools: dict[str, list[Minutes]], policy: Pol
 
 
 @lru_cache(maxsize=64)
-def _month_context(month: date) -> tuple[date, date, YearRules]:
-    """A month's bounds and rules: the same for every patient of a report, so worked out once."""
+def _month_context(month: date) -> tuple[date, date, YearRules, dict[str, tuple[Ladder, ...]]]:
+    """A month's bounds, rules and ladders: the same for every patient of a report, so worked out once."""
     first, last = month_bounds(month)
-    return first, last, rules_for(first.year)
+    rules = rules_for(first.year)
+    return first, last, rules, {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
 
 
 def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
-    first, last, rules = _month_context(facts.month)
+    first, last, rules, ladders = _month_context(facts.month)
     logged: dict[str, dict[str, int]] = {}
     for m in facts.minutes:
-        logged.setdefault(m.program, {}).setdefault(m.track, 0)
-        logged[m.program][m.track] += m.minutes
+        tracks = logged.get(m.program)
+        if tracks is None:
+            tracks = logged[m.program] = {}
+        tracks[m.track] = tracks.get(m.track, 0) + m.minutes
     programs = [p for p in PROGRAMS if p in facts.enrolments or p in logged]
     blockers: list[Blocker] = []
     results: dict[str, tuple[_Choice | None, list[_Choice], dict[str, list[Minutes]]]] = {}
     counted: dict[str, int] = {}
-    ladders = {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
     events: dict[str, list[ConsentEvent]] = {}
-    for event in sorted(facts.consents, key=lambda e: e.day):
+    for event in sorted(facts.consents, key=_day) if len(facts.consents) > 1 else facts.consents:
         events.setdefault(event.program, []).append(event)
     for program in programs:
         start, gate_blockers = _gates(facts, program, events.get(program, []), first, last)
@@ -371,4 +375,4 @@ def code_amount(month: date, code: str, policy: Policy = Policy()) -> float:
 
 def with_minutes(facts: MonthFacts, *extra: Minutes) -> MonthFacts:
     """The same facts with more minutes (for "what if" questions and property tests)."""
-    return replace(facts, minutes=facts.minutes + tuple(extra))
+    return facts._replace(minutes=facts.minutes + tuple(extra))

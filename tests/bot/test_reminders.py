@@ -184,3 +184,32 @@ def test_the_summary_attaches_last_months_report(db: Database, roster: Roster, r
     ]
     assert post.file is not None and post.file[0] == "ccm-report-2026-11.csv"
     assert post.file[1].splitlines()[0].startswith("patient,month,program,code")
+
+
+def test_a_nudge_names_the_closest_fifteen_of_the_persons_own_patients(db: Database, roster: Roster, reminders: Reminders) -> None:
+    """A nurse with 30 patients close to a code gets the 15 closest and the count of the rest;
+    a colleague's patients are not in it, and someone with none close gets no nudge."""
+    for n in range(30):
+        key = f"{200 + n}"
+        roster.patient(key)
+        log_entries(
+            roster.s, [EntryDraft(key, 19 - n % 9, date(2026, 11, 16), "patient_outreach")], performed_by=roster.nurse,
+            logged_by=roster.nurse, source="cli", source_group=f"n{key}", today=date(2026, 11, 16), max_minutes=240,
+        )  # fmt: skip
+    roster.patient("300")
+    log_entries(
+        roster.s, [EntryDraft("300", 19, date(2026, 11, 16), "patient_outreach")], performed_by=roster.ma,
+        logged_by=roster.ma, source="cli", source_group="m300", today=date(2026, 11, 16), max_minutes=240,
+    )  # fmt: skip
+    roster.s.commit()
+    outcomes = {o.due.target: o for o in reminders.preview(at("2026-11-16", "10:00")) if o.due.kind == "nudges"}
+    [nurse] = outcomes["UNURSE"].posts
+    lines = nurse.reply.text.splitlines()
+    listed = [line for line in lines if line.startswith("• ")]
+    needed = [int(line.split(": ")[1].split(" min")[0]) for line in listed]
+    assert len(listed) == 15 and needed == sorted(needed) and max(needed) == 4  # 4 + 4 + 4 patients need 1-3 min, 3 need 4
+    assert lines[-1] == '…and 15 more within 10 min: ask me "who still needs time for my patients?".'
+    assert not any(line.startswith("• 300") for line in lines)
+    [ma] = outcomes["UMA"].posts
+    assert [line for line in ma.reply.text.splitlines() if line.startswith("• ")] == ["• 300: 1 min to 99490 (19 of 20)"]
+    assert outcomes["UCLERK"].posts == []

@@ -82,5 +82,5 @@ def test_more_minutes_never_lower_the_payment_under_the_default_policy(facts, ex
 @settings(max_examples=300, deadline=None)
 @given(month_facts())
 def test_non_clinical_minutes_change_nothing(facts):
-    clinical = MonthFacts(**{**facts.__dict__, "minutes": tuple(m for m in facts.minutes if m.track != "non_clinical")})
+    clinical = facts._replace(minutes=tuple(m for m in facts.minutes if m.track != "non_clinical"))
     assert evaluate(facts).codes == evaluate(clinical).codes
