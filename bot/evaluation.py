@@ -11,7 +11,9 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Select, select, union
 from sqlalchemy.orm import Session
 
 from bot.billing import CONDITIONS_NEEDED, ConsentEvent, Minutes, MonthFacts, Policy, evaluate, first_code_minutes
@@ -58,17 +60,24 @@ def load_amounts(path: str | None) -> dict[int, dict[str, float]]:
     return out
 
 
-def short_candidates(month: date, policy: Policy) -> PatientScope:
+def short_candidates(month: date, policy: Policy) -> Select[Any]:
     """The patients that may bill nothing yet in a program: the needs-time lists' candidates."""
     first, last = month_bounds(month)
     always = policy.pool_practitioner_minutes == "always"
     return short_of_first_code(first, last, first_code_minutes(first.year), practitioner_always_counts=always)
 
 
-def blocked_candidates(month: date, policy: Policy) -> PatientScope:
+def blocked_candidates(month: date, policy: Policy) -> Select[Any]:
     """The patients that may be blocked by something other than minutes."""
     first, last = month_bounds(month)
     return possibly_blocked(first, last, CONDITIONS_NEEDED)
+
+
+def list_candidates(month: date, policy: Policy) -> Select[Any]:
+    """Every patient any list could name: the short and the possibly blocked, read in one pass
+    (the reminders compose the needs-time lists and the consent gaps from the same results)."""
+    both = union(short_candidates(month, policy), blocked_candidates(month, policy)).subquery()
+    return select(both.c[0])
 
 
 def month_results(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import blocked_candidates, month_results, policy_from, short_candidates
+from bot.evaluation import list_candidates, month_results, policy_from
 from bot.months import is_business_day, month_bounds, previous_month
 from bot.observability import REMINDERS
 from bot.patient_month import PatientMonth, summarize
@@ -78,6 +78,7 @@ class Snapshot:
         self._items: dict[date, list[PatientMonth]] = {}
         self._needs: dict[date, list[Need]] = {}
         self._gaps: dict[date, list[ConsentGap]] = {}
+        self._candidates: dict[date, list[PatientMonth]] = {}
         self._owners: dict[tuple[date, int], dict[int, set[int]]] = {}
 
     def items(self, s: Session, day: date) -> list[PatientMonth]:
@@ -89,16 +90,23 @@ class Snapshot:
     def needs(self, s: Session, day: date) -> list[Need]:
         first = month_bounds(day)[0]
         if first not in self._needs:
-            items = self._items.get(first) or month_results(s, first, self.policy, scope=short_candidates(first, self.policy))
-            self._needs[first] = needs_time(items, self.policy)
+            self._needs[first] = needs_time(self._lists(s, first), self.policy)
         return self._needs[first]
 
     def gaps(self, s: Session, day: date) -> list[ConsentGap]:
         first = month_bounds(day)[0]
         if first not in self._gaps:
-            items = self._items.get(first) or month_results(s, first, self.policy, scope=blocked_candidates(first, self.policy))
-            self._gaps[first] = consent_gaps(items)
+            self._gaps[first] = consent_gaps(self._lists(s, first))
         return self._gaps[first]
+
+    def _lists(self, s: Session, first: date) -> list[PatientMonth]:
+        """The results every list of the month reads: the whole month if the run has it, else
+        only the patients some list could name, evaluated once for all of them."""
+        if first in self._items:
+            return self._items[first]
+        if first not in self._candidates:
+            self._candidates[first] = month_results(s, first, self.policy, scope=list_candidates(first, self.policy))
+        return self._candidates[first]
 
     def owners(self, s: Session, day: date, within: int) -> dict[int, set[int]]:
         """Per staff member, their patients among those within `within` minutes of a code: one read."""

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.billing import Policy
-from bot.evaluation import blocked_candidates, month_results, short_candidates
+from bot.evaluation import blocked_candidates, list_candidates, month_results, short_candidates
 from bot.months import month_bounds
 from bot.worklist import needs_time
 from storage.db import Database
@@ -99,8 +99,10 @@ def test_the_candidates_keep_every_patient_the_engine_lists(db: Database, month:
         every = month_results(s, month, policy)
         short = month_results(s, month, policy, scope=short_candidates(month, policy))
         blocked = month_results(s, month, policy, scope=blocked_candidates(month, policy))
+        either = month_results(s, month, policy, scope=list_candidates(month, policy))
     all_needs, all_blocked, all_no_time = _lists(every, policy)
     assert _lists(short, policy)[0] == all_needs
     assert _lists(short, policy)[2] == all_no_time
     assert _lists(blocked, policy)[1] == all_blocked
+    assert _lists(either, policy) == (all_needs, all_blocked, all_no_time)  # the reminders' one pass
     assert month_bounds(month)[0] == month
