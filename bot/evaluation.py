@@ -29,9 +29,11 @@ from storage.queries import (
     consent_history,
     dated_minutes,
     fixed_scope,
+    key_ranges,
     keys_scope,
     minutes_between,
     panel,
+    patients_between,
     patients_with_interactive_contact,
 )
 from storage.records import ConsentState, PatientRecord
@@ -99,17 +101,26 @@ def month_results(
         return list(_evaluate_each(_inputs(session, month, policy, scope, as_of), policy))
 
 
-def stream_month_results(session: Session, month: date, policy: Policy, *, scope: PatientScope = None, as_of: date | None = None) -> Iterator[PatientMonth]:
+STREAM_CHUNK = 5_000  # patients whose inputs are held at once while a stream is made
+
+
+def stream_month_results(
+    session: Session, month: date, policy: Policy, *, scope: PatientScope = None, as_of: date | None = None, chunk: int = STREAM_CHUNK
+) -> Iterator[PatientMonth]:
     """Every active patient's month (or the scope's) in key order, made one at a time as the
     caller takes them.
 
-    The inputs are read at once (the same few queries as month_results, about 1 KiB a patient);
-    the facts and results, several times that, are made and dropped one patient at a time, so a
-    report or a total does not hold the practice's results (nor make the collector scan them)."""
-    scope = fixed_scope(session, scope)
+    The patients are read in ranges of `chunk` keys: each range's inputs in the same few queries
+    as month_results (a range of the key index, which every table's patient index follows), and
+    each patient's facts and result made and dropped as the caller takes it. So a report or a
+    total holds one range's inputs, not the practice's, whatever its size."""
     with bulk_objects():
-        inputs = _inputs(session, month, policy, scope, as_of)
-    return _evaluate_each(inputs, policy)
+        edges = key_ranges(session, chunk, scope)
+    for low, high in edges:
+        part = patients_between(low, high, scope)
+        with bulk_objects():
+            inputs = _inputs(session, month, policy, part, as_of)
+        yield from _evaluate_each(inputs, policy)
 
 
 @dataclass

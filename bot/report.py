@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any, TextIO
 
 from bot.months import month_bounds
@@ -70,6 +71,11 @@ def _csv_rows(item: PatientMonth) -> list[list[Any]]:
     if r.codes:
         return [[item.patient.key, month, c.program, c.code, c.units, f"{c.amount:.2f}", dos, *common] for c in r.codes]
     return [[item.patient.key, month, "", "", 0, "0.00", "", *common]]
+
+
+@lru_cache(maxsize=32)
+def _month_label(month: date) -> str:
+    return month.strftime("%Y-%m")
 
 
 def write_json(items: Iterable[PatientMonth], handle: TextIO) -> None:

@@ -42,6 +42,17 @@ def ids_scope(session: Session, ids: list[int]) -> Select[Any]:
     return select(literal_column("value", Integer)).select_from(func.json_each(bindparam("scope_ids", json.dumps(ids))))
 
 
+def key_ranges(session: Session, size: int, scope: PatientScope = None) -> list[tuple[str, str]]:
+    """The active patients (of the scope) cut into ranges of `size` keys in key order: (first, last) keys."""
+    keys = list(session.scalars(_in_scope(select(Patient.key).where(Patient.active.is_(True)).order_by(Patient.key), Patient.id, scope)))
+    return [(keys[i], keys[min(i + size, len(keys)) - 1]) for i in range(0, len(keys), size)]
+
+
+def patients_between(low: str, high: str, scope: PatientScope = None) -> Select[Any]:
+    """The active patients (of the scope) whose keys sort from low to high: a range of the key index."""
+    return _in_scope(select(Patient.id).where(Patient.active.is_(True), Patient.key >= low, Patient.key <= high), Patient.id, scope)
+
+
 def keys_scope(keys: Iterable[str]) -> Select[Any]:
     """The patients with these keys (the one-patient reads: status, a log confirmation)."""
     return select(Patient.id).where(Patient.key.in_(list(keys)))

@@ -227,11 +227,12 @@ def _ladder_minutes(ladder: Ladder, pools: dict[str, list[Minutes]], policy: Pol
     return pools["clinical_staff"] + practitioner
 
 
-def _choices(rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], pools: dict[str, list[Minutes]], complex_mdm: bool) -> list[_Choice]:
+def _choices(
+    rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], practitioner: int, staff: int, complex_mdm: bool
+) -> list[_Choice]:
+    """Each ladder's codes for the program's countable minutes by track (the same sums as
+    _ladder_minutes, taken once per program instead of once per ladder)."""
     out = []
-    # The same sums as _ladder_minutes, taken once per program instead of once per ladder.
-    practitioner = sum(m.minutes for m in pools["practitioner"])
-    staff = sum(m.minutes for m in pools["clinical_staff"])
     pooled = 0 if policy.pool_practitioner_minutes == "below_threshold" and practitioner >= 30 else practitioner
     for ladder in ladders:
         if ladder.needs_complex_mdm and not complex_mdm:
@@ -303,8 +304,10 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
     for program in programs:
         start, gate_blockers = _gates(facts, program, events.get(program, []), first, last)
         pools = _counted(facts, program, start, first)
-        counted[program] = sum(m.minutes for track in pools.values() for m in track)
-        choices = _choices(rules, policy, ladders[program], pools, facts.complex_mdm)
+        practitioner = sum(m.minutes for m in pools["practitioner"])
+        staff = sum(m.minutes for m in pools["clinical_staff"])
+        counted[program] = practitioner + staff
+        choices = _choices(rules, policy, ladders[program], practitioner, staff, facts.complex_mdm)
         best = _best(choices)
         if program == "RPM" and not facts.rpm_interactive:
             gate_blockers.append(Blocker("RPM", "no_interactive_communication", "no call with the patient or caregiver logged under RPM this month"))
