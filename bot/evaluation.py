@@ -20,7 +20,7 @@ from bot.billing import CONDITIONS_NEEDED, ConsentEvent, Minutes, MonthFacts, Po
 from bot.config import Settings
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth
-from storage.candidates import possibly_blocked, short_of_first_code
+from storage.candidates import possibly_blocked, short_of_first_code, with_countable_minutes
 from storage.queries import (
     PatientScope,
     bulk_objects,
@@ -73,6 +73,12 @@ def blocked_candidates(month: date, policy: Policy) -> Select[Any]:
     """The patients that may be blocked by something other than minutes."""
     first, last = month_bounds(month)
     return possibly_blocked(first, last, CONDITIONS_NEEDED)
+
+
+def with_time_candidates(month: date, policy: Policy) -> Select[Any]:
+    """The patients with countable minutes in the month: the only ones that can bill in it."""
+    first, _ = month_bounds(month)
+    return with_countable_minutes(first)
 
 
 def list_candidates(month: date, policy: Policy) -> Select[Any]:

@@ -10,7 +10,7 @@ could not read is never dropped silently: the answer names the words it did not 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy, code_amount
 from bot.config import Settings
-from bot.evaluation import blocked_candidates, month_results, short_candidates, stream_month_results
+from bot.evaluation import blocked_candidates, month_results, short_candidates, stream_month_results, with_time_candidates
 from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth, summarize
@@ -125,9 +125,11 @@ class Questions:
         (a superset of the patients it can name), so the engine evaluates only those."""
         return [i for i in month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among)) if scope.keeps(i)]
 
-    def each(self, scope: Scope, *, as_of: date | None = None) -> Iterator[PatientMonth]:
+    def each(
+        self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None
+    ) -> Iterator[PatientMonth]:
         """Every patient of the scope, one result at a time: for totals over the whole practice."""
-        stream = stream_month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, None), as_of=as_of)
+        stream = stream_month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among), as_of=as_of)
         return (i for i in stream if scope.keeps(i))
 
     def _candidates(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None) -> PatientScope:
@@ -244,10 +246,12 @@ class Questions:
         summary = summarize(self.each(scope))
         lines = [f"Codes: {codes_count_words(summary)}."]
         if scope.month == self.today.replace(day=1):
-            # The same point of last month, for comparison: its minutes up to the same day.
+            # The same point of last month, for comparison: its minutes up to the same day, the
+            # same filters. Only patients with countable time last month can have billed.
             previous = month_bounds(scope.month - timedelta(days=1))[0]
             same_day = min(self.today.day, month_bounds(previous)[1].day)
-            then = summarize(self.each(Scope(previous, None, None, None, ""), as_of=previous.replace(day=same_day)))
+            earlier = replace(scope, month=previous)
+            then = summarize(self.each(earlier, among=with_time_candidates, as_of=previous.replace(day=same_day)))
             lines.append(f"By {previous:%B} {same_day} last month: {plural(then.billable, 'billable patient')}, ${then.total:,.2f}.")
             lines.append("Time logged before the month ends can still add to this.")
         return say(ReplyKind.REPORT, f"What the practice bills for {summary_words(scope.month, summary)}.", *lines)

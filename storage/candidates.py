@@ -61,6 +61,15 @@ def short_of_first_code(first: date, last: date, first_code: Mapping[str, int], 
     return _with_totals(first).where(or_(*short, _consent_changed(first, last)))
 
 
+def with_countable_minutes(first: date) -> Select[Any]:
+    """Patients with minutes on a track that can count, in any program, in the month."""
+    return (
+        select(MonthTotal.patient_id)
+        .join(Patient, Patient.id == MonthTotal.patient_id)
+        .where(MonthTotal.month == first, Patient.active.is_(True), or_(*(_counted(program) > 0 for program in PROGRAMS)))
+    )
+
+
 def _consent_clean(program: str, first: date) -> ColumnElement[bool]:
     """The program's newest consent row before the month is a grant."""
     grant, later = aliased(Consent), aliased(Consent)
