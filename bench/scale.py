@@ -118,17 +118,19 @@ def floor_ms(database: Database, runs: int) -> float:
     return median_ms(work, runs)
 
 
+# The peak is VmHWM, this process's own high-water mark: getrusage's ru_maxrss would carry the
+# forking parent's resident size across exec on Linux.
 REPORT_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from bot.cli import cli
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import bot.assistant, bot.evaluation, bot.report, storage.db  # imported before the baseline is read
-rss0 = int(open("/proc/self/statm").read().split()[1]) * 4  # KiB resident now
+def status(field):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(field))
+rss0 = status("VmRSS:")  # KiB resident now
 t = time.perf_counter()
 cli(["report", "--month", sys.argv[1], "--out", sys.argv[2]], standalone_mode=False)
 elapsed = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "grown_kib": peak - rss0}))
+print(json.dumps({"seconds": elapsed, "grown_kib": status("VmHWM:") - rss0}))
 """
 
 
