@@ -14,7 +14,7 @@ import statistics
 import time
 from datetime import date
 
-from bench.dataset import DEFAULT_URLS, MONTH, PATIENTS, ensure_dataset, open_bench_database
+from bench.dataset import MONTH, PATIENTS, Practice, ensure_dataset, open_bench_database
 from bot.assistant import Assistant, Message
 from bot.config import Settings
 
@@ -36,9 +36,9 @@ QUESTIONS = (
 )
 
 
-def measure(url: str, runs: int) -> list[tuple[str, float, float, str]]:
+def measure(url: str, runs: int, practice: Practice | None = None) -> list[tuple[str, float, float, str]]:
     database = open_bench_database(url)
-    ensure_dataset(database)
+    ensure_dataset(database, practice or Practice())
     assistant = Assistant(database, Settings(database_url=url))
     out = []
     for question in QUESTIONS:
@@ -59,10 +59,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", action="append", help="database URL (repeatable); default: SQLite file and local PostgreSQL")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--patients", type=int, default=PATIENTS, help="the bench practice's size (bench/dataset.py)")
     args = parser.parse_args()
-    for url in args.url or DEFAULT_URLS:
-        print(f"questions: {PATIENTS} patients, {url.split(':')[0]}, {args.runs} runs after 1 warm-up")
-        for question, median, worst, first in measure(url, args.runs):
+    practice = Practice(args.patients)
+    for url in args.url or practice.urls():
+        print(f"questions: {practice.patients} patients, {url.split(':')[0]}, {args.runs} runs after 1 warm-up")
+        for question, median, worst, first in measure(url, args.runs, practice):
             print(f"  {median:7.0f} ms median  {worst:7.0f} ms max  {question:40}  -> {first}")
 
 

@@ -43,7 +43,8 @@ from sqlalchemy import and_, func, select, text
 from bench.dataset import MID_MONTH_DAY, MONTH, Practice, ensure_dataset, open_bench_database
 from bench.questions import ASKER, QUESTIONS
 from bot.assistant import Assistant, Message
-from bot.config import DEMO_SPEAKER, Settings
+from bot.config import Settings
+from bot.demo import DEMO_SPEAKER
 from bot.months import month_bounds
 from storage.db import Database
 from storage.models import Consent, MonthTotal, Patient, TimeEntry

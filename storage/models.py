@@ -192,6 +192,8 @@ class TimeEntry(Base):
         Index("ix_time_entries_month", "service_date", "voided_at", "patient_id", "program", "track", "minutes"),
         Index("ix_time_entries_patient_date", "patient_id", "service_date"),
         Index("ix_time_entries_performer_date", "performed_by_id", "service_date"),
+        # Covers minutes by staff member: the month's entries by performer from the index alone.
+        Index("ix_time_entries_month_staff", "service_date", "voided_at", "performed_by_id", "patient_id", "minutes"),
         Index("ix_time_entries_source_group", "source_group"),
         # RPM calls with the patient (live contact, 99457): a handful of the month's rows, found
         # without reading the rest. Partial: both SQLite and PostgreSQL keep only those rows.

@@ -310,12 +310,18 @@ def patients_with_interactive_contact(session: Session, start: date, end: date, 
 
 
 def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:
-    """(name, minutes, patients) per staff member who performed active time in the dates, most minutes first."""
+    """(name, minutes, patients) per staff member who performed active time in the dates, most minutes first.
+
+    Grouped by performer id alone, so the database reads ix_time_entries_month_staff and nothing
+    else; the few names are looked up apart. The key is `performed_by_id + 0` because SQLite would
+    otherwise walk ix_time_entries_performer_date for its order and fetch every row (2x slower)."""
+    performer = (TimeEntry.performed_by_id + 0).label("performer")
     query = (
-        select(Staff.name, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id)))
-        .join(Staff, Staff.id == TimeEntry.performed_by_id)
+        select(performer, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id)))
         .where(*_active_in(start, end))
-        .group_by(Staff.name)
-        .order_by(func.sum(TimeEntry.minutes).desc(), Staff.name)
+        .group_by(performer)
     )
-    return [(name, int(minutes), int(patients)) for name, minutes, patients in session.execute(query)]
+    rows = session.execute(query).all()
+    names = dict(session.execute(select(Staff.id, Staff.name).where(Staff.id.in_([r[0] for r in rows]))).all()) if rows else {}
+    out = [(names[staff_id], int(minutes), int(patients)) for staff_id, minutes, patients in rows]
+    return sorted(out, key=lambda row: (-row[1], row[0]))
