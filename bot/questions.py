@@ -125,9 +125,7 @@ class Questions:
         (a superset of the patients it can name), so the engine evaluates only those."""
         return [i for i in month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among)) if scope.keeps(i)]
 
-    def each(
-        self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None
-    ) -> Iterator[PatientMonth]:
+    def each(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None) -> Iterator[PatientMonth]:
         """Every patient of the scope, one result at a time: for totals over the whole practice."""
         stream = stream_month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among), as_of=as_of)
         return (i for i in stream if scope.keeps(i))

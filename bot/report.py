@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from bot.months import month_bounds
 from bot.patient_month import PatientMonth
 from bot.replies import REASON_WORDS
 from bot.worklist import ConsentGap, Need
+from storage.spreadsheet import csv_writer
 
 
 def as_json(item: PatientMonth) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def as_csv(items: Iterable[PatientMonth]) -> str:
 def write_csv(items: Iterable[PatientMonth], handle: TextIO) -> None:
     """One row per patient and billable code; patients with nothing billable get one row with
     their blockers. Rows go out as the items come in: nothing is held."""
-    writer = csv.writer(handle, lineterminator="\r\n")
+    writer = csv_writer(handle)
     writer.writerow(CSV_COLUMNS)
     for item in items:
         writer.writerows(_csv_rows(item))
@@ -126,7 +126,7 @@ def describe(item: PatientMonth, today: date | None = None) -> str:
 def needs_csv(needs: Iterable[Need]) -> str:
     """Every patient short of a first code, closest first: the full list behind a digest."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(["patient", "program", "next_code", "minutes_needed", "minutes_counted", "billing_practitioner", "at_stake_estimated"])
     for n in needs:
         p = n.item.patient
@@ -137,7 +137,7 @@ def needs_csv(needs: Iterable[Need]) -> str:
 def gaps_csv(gaps: Iterable[ConsentGap]) -> str:
     """Every patient with time but no consent on file for the program."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(["patient", "program", "minutes", "consent"])
     for g in gaps:
         writer.writerow([g.key, g.program, g.minutes, "revoked" if g.revoked else "none on file"])

@@ -3,7 +3,6 @@ when and where it came from, as CSV rows built from the audit trail."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import AuditEvent, Consent, Patient, Staff, TimeEntry
+from storage.spreadsheet import csv_writer
 
 COLUMNS = [
     "at_utc", "action", "patient", "service_or_effective_date", "minutes", "activity", "program", "track",
@@ -71,7 +71,7 @@ def month_audit_rows(session: Session, first: date, last: date, patient_key: str
 
 def month_audit_csv(session: Session, first: date, last: date, patient_key: str | None = None) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(COLUMNS)
     writer.writerows(month_audit_rows(session, first, last, patient_key))
     return buffer.getvalue()

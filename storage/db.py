@@ -60,8 +60,23 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# Any fixed number: the key of the session-level advisory lock that migrations hold on PostgreSQL.
+MIGRATION_LOCK = 7_203_116
+
+
 def upgrade(engine: Engine) -> None:
-    command.upgrade(alembic_config(engine), "head")
+    """Migrate to head. On PostgreSQL the run holds an advisory lock, so replicas that start
+    together migrate one at a time (the second finds the schema at head and does nothing)
+    instead of racing to create the same tables. SQLite serializes writers by itself."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def at_head(engine: Engine) -> bool:

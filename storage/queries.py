@@ -316,11 +316,7 @@ def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str
     else; the few names are looked up apart. The key is `performed_by_id + 0` because SQLite would
     otherwise walk ix_time_entries_performer_date for its order and fetch every row (2x slower)."""
     performer = (TimeEntry.performed_by_id + 0).label("performer")
-    query = (
-        select(performer, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id)))
-        .where(*_active_in(start, end))
-        .group_by(performer)
-    )
+    query = select(performer, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id))).where(*_active_in(start, end)).group_by(performer)
     rows = session.execute(query).all()
     names = dict(session.execute(select(Staff.id, Staff.name).where(Staff.id.in_([r[0] for r in rows]))).all()) if rows else {}
     out = [(names[staff_id], int(minutes), int(patients)) for staff_id, minutes, patients in rows]

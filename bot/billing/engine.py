@@ -227,9 +227,7 @@ def _ladder_minutes(ladder: Ladder, pools: dict[str, list[Minutes]], policy: Pol
     return pools["clinical_staff"] + practitioner
 
 
-def _choices(
-    rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], practitioner: int, staff: int, complex_mdm: bool
-) -> list[_Choice]:
+def _choices(rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], practitioner: int, staff: int, complex_mdm: bool) -> list[_Choice]:
     """Each ladder's codes for the program's countable minutes by track (the same sums as
     _ladder_minutes, taken once per program instead of once per ladder)."""
     out = []

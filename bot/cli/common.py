@@ -6,9 +6,11 @@ A user error exits 2 with one clear line, never a traceback.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
@@ -69,6 +71,14 @@ class Context:
         if self._database is not None:
             self._database.dispose()
             self._database = None
+
+
+def open_private(path: Path) -> TextIO:
+    """Open a file for writing that only its owner can read (0600), like the database and its
+    backups: an export holds PHI. An existing file is truncated and narrowed to 0600 too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def open_database(url: str) -> Database:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import CcmGroup, Context, fail, pass_ctx, redact
+from bot.cli.common import CcmGroup, Context, fail, open_private, pass_ctx, redact
 from bot.months import month_bounds, parse_month
 
 
@@ -46,7 +46,8 @@ def audit_export(c: Context, month: str, patient: str | None, out: Path | None) 
             fail(f"patient {patient} is not on the roster")
         text = month_audit_csv(s, first, last, patient)
     if out:
-        out.write_text(text, encoding="utf-8")
+        with open_private(out) as handle:
+            handle.write(text)
         click.echo(f"wrote {len(text.splitlines()) - 1} rows to {out}", err=True)
     else:
         click.echo(text, nl=False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.common import Context, fail, pass_ctx
+from bot.cli.common import Context, fail, open_private, pass_ctx
 from bot.months import month_bounds, parse_month
 
 if TYPE_CHECKING:  # for annotations only: the command imports it when it runs
@@ -42,7 +42,7 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
     write = write_csv if fmt == "csv" else write_json
     tally = Tally()
     # Rows stream out a chunk of patients at a time: memory does not grow with the practice.
-    with c.db.session() as s, out.open("w", encoding="utf-8", newline="") if out is not None else contextlib.nullcontext(sys.stdout) as handle:
+    with c.db.session() as s, open_private(out) if out is not None else contextlib.nullcontext(sys.stdout) as handle:
         write(tally.counting(stream_month_results(s, first, policy)), handle)
     if out is not None:
         click.echo(f"wrote {out}: {summary_words(first, tally.summary())}", err=True)

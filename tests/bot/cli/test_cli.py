@@ -241,3 +241,21 @@ def test_report_as_someone_follows_the_chat_rule(practice: Ccmbot) -> None:
     assert refused.stdout == ""
     allowed = practice("report", "--month", "2026-10", "--as", "Dana Whitfield")  # the practice admin
     assert allowed.exit_code == 0 and allowed.stdout.startswith("patient,month,program,code")
+
+
+def test_report_and_audit_exports_are_readable_by_their_owner_only(practice: Ccmbot, workdir: Path) -> None:
+    """An export holds PHI: like the database and its backups it is created 0600, and an
+    existing file that was world-readable is narrowed when it is written again."""
+    practice("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123")
+    loose = workdir / "audit.csv"
+    loose.write_text("old\n")
+    loose.chmod(0o644)
+    for args, path in (
+        (("report", "--month", "2026-11", "--out", "report.csv"), workdir / "report.csv"),
+        (("report", "--month", "2026-11", "--format", "json", "--out", "report.json"), workdir / "report.json"),
+        (("audit", "export", "--month", "2026-11", "--out", "audit.csv"), loose),
+    ):
+        r = practice(*args)
+        assert r.exit_code == 0, r.stderr
+        assert path.stat().st_mode & 0o777 == 0o600, args
+        assert path.read_text().strip() and path.read_text() != "old\n"
