@@ -72,7 +72,7 @@ class SignedSender:
         self.standin = standin
         self.signer = SignatureVerifier(SECRET)
 
-    def post(self, body: bytes, content_type: str, *, retry: int | None = None, timestamp: int | None = None, signature: str | None = None) -> Response:
+    def post(self, body: bytes, content_type: str, *, retry: int | None = None, timestamp: int | str | None = None, signature: str | None = None) -> Response:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         headers = {
             "Content-Type": content_type,
@@ -116,7 +116,7 @@ class SlackHarness(SignedSender):
         self.assistant = Assistant(db, settings, now=lambda: NOW)
         self.bot = build_bot(settings, db, assistant=self.assistant)
         self.app = self.bot.app
-        wsgi = Routes(SlackRequestHandler(self.app, path=EVENTS_PATH), db)  # what `ccmbot serve` runs
+        wsgi = Routes(SlackRequestHandler(self.app, path=EVENTS_PATH), db, SECRET)  # what `ccmbot serve` runs
         self.server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_Quiet)
         super().__init__(f"http://127.0.0.1:{self.server.server_address[1]}/slack/events", standin)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -3,9 +3,11 @@ malformed or oversized input. Nothing is lost, nothing counted twice, nothing cr
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
@@ -95,7 +97,7 @@ def test_malformed_and_oversized_payloads_are_answered_without_a_crash(slack: Sl
     assert slack.event(broken).status == 200
     assert session.get(SlackEvent, "Ev0BROKEN").status == "done"  # nothing to do, not retried for ever
     assert slack.post(b"payload=%7Bnot-json", "application/x-www-form-urlencoded").status == 400
-    assert slack.post(b"\xff\xfe", "application/json", signature="v0=" + "0" * 64).status == 400
+    assert slack.post(b"\xff\xfe", "application/json", signature="v0=" + "0" * 64).status == 401  # the signature is checked first
     huge = "15 min call pt 123 " + "lorem ipsum " * 3400  # about Slack's 40,000-character limit
     assert slack.event(fixture("event_message", event_id="Ev0HUGE", event__text=huge, event__ts="1795791601.000100")).status == 200
     pasted = "\n".join(f"5 min call pt {n}" for n in range(200))
@@ -107,3 +109,27 @@ def test_malformed_and_oversized_payloads_are_answered_without_a_crash(slack: Sl
     assert slack.event(fixture("event_message")).status == 200
     session.expire_all()
     assert session.scalars(select(TimeEntry.minutes).order_by(TimeEntry.id)).all() == [15, 15]
+
+
+def test_a_timestamp_that_is_not_a_number_is_refused_401_not_a_crash(slack: SlackHarness) -> None:
+    body = json.dumps(fixture("event_message")).encode()
+    assert slack.post(body, "application/json", timestamp="tomorrow", signature="v0=" + "0" * 64).status == 401
+    assert slack.post(body, "application/json", timestamp="").status == 401
+    assert slack.event(fixture("event_message")).status == 200  # and the app still works
+
+
+def test_a_body_over_a_megabyte_is_refused_before_it_is_read(slack: SlackHarness, session: Session) -> None:
+    """413 from the declared length alone: the client announces 9 MB and sends none of it, and
+    the answer comes at once (nothing waits for, decodes or verifies the body)."""
+    url = urlsplit(slack.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.putrequest("POST", url.path)
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(9 * 1024 * 1024))
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 413
+    conn.close()
+    assert slack.event(fixture("event_message")).status == 200  # a real event right after is handled
+    session.expire_all()
+    assert session.scalars(select(TimeEntry.minutes)).all() == [15]
