@@ -137,6 +137,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         ("CCMBOT_AMOUNTS_CSV", "amounts_csv"),
     ):
         if (value := get(env_name)) is not None:
+            if env_name in TOKEN_HELP:
+                _check_credential(env_name, value)
             kwargs[attr] = value
     if (raw := get("CCMBOT_POOL_PRACTITIONER_MINUTES")) is not None:
         kwargs["pool_practitioner_minutes"] = _choice("CCMBOT_POOL_PRACTITIONER_MINUTES", raw, ("below_threshold", "always"))
@@ -211,6 +213,18 @@ TOKEN_HELP = {
     "SLACK_APP_TOKEN": ("xapp-", "an App-Level Token with connections:write on your app's Basic Information page"),
     "SLACK_SIGNING_SECRET": ("", "the Signing Secret on your app's Basic Information page"),
 }
+
+
+# A Slack credential is printable ASCII without spaces (require_slack checks each one's form).
+CREDENTIAL_CHARACTERS = r"[\x21-\x7e]+"
+
+
+def _check_credential(name: str, value: str) -> None:
+    """Refuse at start a credential with characters Slack's never have (a line break pasted
+    with it would otherwise travel into an HTTP header and a traceback). The message names the
+    variable and where to copy it from, never the value, whole or in part."""
+    if value and not re.fullmatch(CREDENTIAL_CHARACTERS, value):
+        raise ConfigError(f"{name} holds characters a Slack credential never has (a space or a line break); copy it again: it is {TOKEN_HELP[name][1]}")
 
 
 def require_slack(settings: Settings, mode: str) -> None:

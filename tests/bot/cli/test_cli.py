@@ -196,6 +196,18 @@ def test_slack_commands_stop_with_one_line_naming_the_missing_token(ccmbot: Ccmb
     assert r.exit_code == 2 and r.stderr.startswith("error: SLACK_SIGNING_SECRET is not a hex string")
 
 
+def test_a_token_with_a_line_break_is_refused_at_start_and_never_printed(ccmbot: Ccmbot) -> None:
+    """A token pasted with a CR/LF would travel into an HTTP header and a traceback: every command
+    refuses it in one line that names the variable, never the value or a part of it."""
+    token = "xoxb-1111-SECRETPART-2222\r\nX-Injected: 1"
+    for args in (("run",), ("serve",), ("remind", "--send"), ("start",)):
+        r = ccmbot(*args, env={"SLACK_BOT_TOKEN": token, "SLACK_APP_TOKEN": "xapp-1-A-1-abc", "SLACK_SIGNING_SECRET": "0123456789abcdef"})
+        assert r.exit_code == 2, (args, r.stderr)
+        assert r.stderr.startswith("error: SLACK_BOT_TOKEN holds characters a Slack credential never has"), r.stderr
+        assert "SECRETPART" not in r.stderr + r.stdout and "xoxb-1111" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(practice: Ccmbot) -> None:
     practice("log", "--as", "Maria Santos", "--today", "2026-11-16", "17 min call pt 123")
     env = {"CCMBOT_REMINDER_CHANNEL": "C0COORD01"}
