@@ -54,7 +54,7 @@ from bot.report import as_csv, describe
 from bot.worklist import needs_time
 from storage.consents import record_consent
 from storage.db import Database
-from storage.entries import EntryDraft, log_entries, replace_source, void_entries, void_last, void_source
+from storage.entries import EntryDraft, current_entries, log_entries, replace_source, void_entries, void_last, void_source
 from storage.errors import KeyReused, LedgerError
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
 from storage.months import close_month, reopen_month
@@ -245,6 +245,9 @@ class Assistant:
                 if isinstance(staff, Reply):
                     return staff
                 voided = void_entries(s, list(entry_ids), by=staff, reason="undo button")
+                if not voided:
+                    # The message was edited since this confirmation: undo what it holds now.
+                    voided = void_entries(s, current_entries(s, list(entry_ids)), by=staff, reason="undo button")
                 if not voided:
                     return say(ReplyKind.UNDO, None, "Already undone: those entries were taken back before.")
                 return self._undone(s, voided, today)

@@ -276,6 +276,18 @@ def void_entries(session: Session, entry_ids: Sequence[int], *, by: Staff, reaso
     return voided
 
 
+EDITED = "message edited"
+
+
+def current_entries(session: Session, entry_ids: Sequence[int]) -> list[int]:
+    """What a confirmation's entries became: the active entries of the same messages when the
+    named ones were replaced by an edit, so an Undo button acts on what the message now holds."""
+    groups = set(session.scalars(select(TimeEntry.source_group).where(TimeEntry.id.in_(entry_ids), TimeEntry.void_reason == EDITED)))
+    if not groups:
+        return []
+    return [e.id for group in sorted(groups) for e in _active_group_entries(session, group)]
+
+
 def void_source(session: Session, source_group: str, *, by: Staff, reason: str) -> list[TimeEntry]:
     """Void every active entry of one message (the message was deleted)."""
     ids = [e.id for e in _active_group_entries(session, source_group)]
@@ -319,6 +331,8 @@ def replace_source(
     if session.scalars(select(TimeEntry.id).where(TimeEntry.source_key.startswith(key_prefix + "#"))).first() is not None:
         return [], _active_group_entries(session, source_group), True
     old = _active_group_entries(session, source_group)
+    if old and source_digest is not None and all(entry.source_digest == source_digest for entry in old):
+        return [], [], False  # the same words as the entries came from (a link preview was added): nothing to change
     for entry in old:
         if not can_change_entry(entry, logged_by):
             raise NotAllowed("Only the person who logged this time, or an admin, can change it.")
@@ -345,7 +359,7 @@ def replace_source(
         if claimed is None:
             return [], _active_group_entries(session, source_group), True
         added = claimed
-    voided = [entry for entry in old if _void(session, entry, logged_by, "message edited")]
+    voided = [entry for entry in old if _void(session, entry, logged_by, EDITED)]
     for entry in added:
         _audit_logged(session, logged_by, entry)
     session.flush()

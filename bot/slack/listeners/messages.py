@@ -86,6 +86,9 @@ class MessageHandler:
         channel = event.get("channel")
         if not channel:
             return
+        previous = event.get("previous_message") or {}
+        if "text" in previous and previous.get("text") == message.get("text"):
+            return  # Slack added a link preview or an attachment: the words did not change
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
         reply = self.assistant.edit(slack_message({**message, "channel": channel}, user, addressed=True), revision=revision)
         deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")

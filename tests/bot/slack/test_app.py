@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.assistant import Assistant, Message
 from bot.config import Settings
 from storage.db import Database
 from storage.models import AuditEvent, TimeEntry
@@ -343,3 +345,39 @@ def test_a_nurse_asking_for_the_report_gets_no_file(slack: SlackHarness) -> None
     assert slack.command("report").status == 200
     assert slack.standin.wait_for("response_url")[0].params["text"].startswith("Only admins can pull the billing report")
     assert slack.standin.of("files.completeUploadExternal") == []
+
+
+def test_a_link_preview_is_not_an_edit_and_undo_follows_a_real_edit(slack: SlackHarness, session: Session) -> None:
+    """Slack sends message_changed when it unfurls a link: same words, so nothing is voided or
+    re-logged and nobody is told "Updated". After a real edit, the first confirmation's Undo
+    button undoes what the message holds now instead of answering "Already undone"."""
+    slack.event(fixture("event_message"))
+    value = undo_value(slack.standin.of("chat.postEphemeral")[0].params["blocks"])
+    slack.standin.reset()
+    unfurl = fixture("event_message_changed", event_id="Ev0UNFURL", event__message__text="15 min med review for patient 123")
+    unfurl["event"]["message"]["attachments"] = [{"title": "a link preview", "from_url": "https://example.org"}]
+    del unfurl["event"]["message"]["edited"]
+    assert slack.event(unfurl).status == 200
+    assert active_minutes(session) == [15] and slack.standin.of("chat.postEphemeral") == []
+    assert session.scalar(select(func.count()).select_from(TimeEntry)) == 1  # nothing voided and logged again
+
+    assert slack.event(fixture("event_message_changed")).status == 200  # a real edit: 15 -> 20
+    assert active_minutes(session) == [20]
+    press = fixture("block_actions_undo", actions=[dict(fixture("block_actions_undo")["actions"][0], value=value)])
+    assert slack.interaction(press).status == 200
+    done = slack.standin.wait_for("response_url")[0]
+    assert done.params["text"].startswith("Undone: 20 min medication review for patient 123"), done.params["text"]
+    assert active_minutes(session) == []
+
+
+def test_an_unchanged_text_edit_is_a_no_op_in_the_use_case_too(db: Database, roster: Roster) -> None:
+    """Every door's rule: the assistant itself changes nothing when an edit keeps the words."""
+    roster.patient("123")
+    roster.s.commit()
+    assistant = Assistant(db, Settings(database_url=db.url))
+    first = assistant.handle(Message("UNURSE", "15 min med review for patient 123", today=date(2026, 11, 27), source="slack", source_id="C1:1.0"))
+    assert first.entry_ids
+    again = assistant.edit(Message("UNURSE", "15 min med review for patient 123", today=date(2026, 11, 27), source="slack", source_id="C1:1.0"), revision="2.0")
+    assert again.silent
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(TimeEntry)) == 1
