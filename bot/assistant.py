@@ -81,6 +81,13 @@ FORM_FIELD_FOR = {
 Day = date  # the class below has a field called "date"
 
 
+KEY_MAX = 64  # patients.key
+NOTE_MAX = 2000
+ENTRY_ID_MAX = 2**31 - 1  # time_entries.id is a 32-bit integer
+# Control characters other than tab and line breaks: PostgreSQL refuses NUL in text outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 @dataclass(frozen=True)
 class EntryForm:
     """The log-time form as typed: every field a string, checked here before anything is stored."""
@@ -115,6 +122,12 @@ class EntryForm:
                 errors["date"] = f"That day is before {oldest:%B %Y}; Slack takes last month and this month. An admin can back-fill with `ccmbot log`."
         if self.program and self.program not in ("CCM", "PCM", "RPM"):
             errors["program"] = "Pick CCM, PCM or RPM, or leave it empty for the patient's program."
+        if len(self.patient.strip()) > KEY_MAX:
+            errors["patient"] = f"A patient key is at most {KEY_MAX} characters."
+        if len(self.note) > NOTE_MAX:
+            errors["note"] = f"A note is at most {NOTE_MAX} characters; this one has {len(self.note)}."
+        elif _CONTROL.search(self.note):
+            errors["note"] = "The note holds a character that is not text (a control character); type it again or leave it out."
         return errors
 
     def draft(self) -> EntryDraft:
@@ -244,10 +257,13 @@ class Assistant:
                 staff = self._roster_member(s, user)
                 if isinstance(staff, Reply):
                     return staff
-                voided = void_entries(s, list(entry_ids), by=staff, reason="undo button")
+                ids = [i for i in entry_ids if 1 <= i <= ENTRY_ID_MAX]
+                if not ids:
+                    return say(ReplyKind.REFUSED, None, "That Undo button does not name any entry of mine; nothing was changed.")
+                voided = void_entries(s, ids, by=staff, reason="undo button")
                 if not voided:
                     # The message was edited since this confirmation: undo what it holds now.
-                    voided = void_entries(s, current_entries(s, list(entry_ids)), by=staff, reason="undo button")
+                    voided = void_entries(s, current_entries(s, ids), by=staff, reason="undo button")
                 if not voided:
                     return say(ReplyKind.UNDO, None, "Already undone: those entries were taken back before.")
                 return self._undone(s, voided, today)

@@ -381,3 +381,33 @@ def test_an_unchanged_text_edit_is_a_no_op_in_the_use_case_too(db: Database, ros
     assert again.silent
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(TimeEntry)) == 1
+
+
+def test_the_log_form_answers_bad_input_in_its_fields_and_stores_nothing(slack: SlackHarness, session: Session) -> None:
+    """A NUL in the note, a note too long, year 1 as the date and a key too long each get the
+    field's own message, never a 500, and nothing is stored (PostgreSQL refuses NUL outright)."""
+    cases = {
+        "note": ("note", "value", "called\x00 the patient"),
+        "date": ("date", "selected_date", "0001-01-01"),
+        "patient": ("patient", "value", "1" * 65),
+    }
+    for field, (block, key, value) in cases.items():
+        payload = fixture("view_submission")
+        payload["view"]["state"]["values"][block]["value"][key] = value
+        response = slack.interaction(payload)
+        assert response.status == 200, field
+        assert field in json.loads(response.body)["errors"], (field, response.body)
+    long = fixture("view_submission")
+    long["view"]["state"]["values"]["note"]["value"]["value"] = "x" * 2001
+    assert "at most 2000 characters" in json.loads(slack.interaction(long).body)["errors"]["note"]
+    assert session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+
+
+def test_an_undo_value_that_names_no_entry_is_refused_not_a_crash(slack: SlackHarness, session: Session) -> None:
+    for value in ("not-an-id", "99999999999999999999", "0,-5", ""):
+        press = fixture("block_actions_undo", actions=[dict(fixture("block_actions_undo")["actions"][0], value=value)])
+        slack.standin.reset()
+        assert slack.interaction(press).status == 200, value
+        [said] = slack.standin.wait_for("response_url")
+        assert said.params["text"] == "That Undo button does not name any entry of mine; nothing was changed.", value
+    assert session.scalar(select(func.count()).select_from(TimeEntry)) == 0
