@@ -8,6 +8,7 @@ is Prometheus text.
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -102,6 +103,8 @@ def create_app(scheduler: bool = False) -> Routes:
     settings = load_settings()
     require_slack(settings, "http")
     database = Database(settings.database_url)
+    # A worker stopped by SIGTERM exits through sys.exit: close its pool and fold SQLite's WAL.
+    atexit.register(database.close)
     bot = build_bot(settings, database)
     if scheduler:
         from bot.reminders import Reminders

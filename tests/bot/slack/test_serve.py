@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -76,3 +78,40 @@ def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_after_a_clean_stop_the_sqlite_file_alone_holds_every_entry(roster: Roster, standin: StandIn, tmp_path: Path) -> None:
+    """`ccmbot serve` on SQLite, SIGTERM, then copy the database file without its -wal: the entries
+    logged before the stop are in the copy (each worker checkpoints the WAL as it exits)."""
+    path = tmp_path / "clinic.db"
+    database = Database(f"sqlite:///{path}")
+    with database.session() as s:
+        Roster(s).patient("123")
+        s.commit()
+    database.dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
+    standin.reset()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-scheduler"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(standin.of("auth.test")) < 2:
+            assert server.poll() is None and time.monotonic() < deadline, "gunicorn workers did not start"
+            time.sleep(0.1)
+        sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", standin)
+        for n in range(1, 6):
+            assert sender.event(fixture("event_message", event__ts=f"1795791600.{n:06d}", event_id=f"Ev0STOP{n}")).status == 200
+        standin.wait_for("chat.postEphemeral", 5, timeout=30)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(path, copy)  # the file alone: no -wal, no -shm
+    copied = Database(f"sqlite:///{copy}", migrate=False)
+    with copied.session() as s:
+        assert len(s.scalars(select(TimeEntry.id)).all()) == 5
+    copied.dispose()
