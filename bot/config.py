@@ -48,6 +48,7 @@ class Settings:
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_app_id: str | None = None  # when set, requests for any other app are refused
     # Billing policy (cms-rules.md §11 and §14).
     pool_practitioner_minutes: str = "always"  # or "below_threshold" (conservative reading of U4)
     cap_99437: int = 1
@@ -134,6 +135,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
         ("SLACK_APP_TOKEN", "slack_app_token"),
         ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
         ("CCMBOT_SLACK_API_URL", "slack_api_url"),
+        ("CCMBOT_SLACK_APP_ID", "slack_app_id"),
         ("CCMBOT_AMOUNTS_CSV", "amounts_csv"),
     ):
         if (value := get(env_name)) is not None:

@@ -66,6 +66,7 @@ ENTRIES = Counter("ccmbot_entries_logged", "Time entries logged, by where they c
 DUPLICATES = Counter("ccmbot_duplicates_dropped", "Slack deliveries dropped as retries of an event already received", ["where"])
 REMINDERS = Counter("ccmbot_reminder_deliveries", "Reminder deliveries, by kind and outcome", ["kind", "status"])
 ERRORS = Counter("ccmbot_errors", "Errors, by where they happened", ["where"])
+FOREIGN = Counter("ccmbot_foreign_requests_refused", "Signed requests from another workspace or app, refused", ["why"])
 
 
 def use_multiprocess_dir(path: str) -> None:

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant
 from bot.config import Settings
-from bot.observability import DUPLICATES, ERRORS
+from bot.observability import DUPLICATES, ERRORS, FOREIGN
 from bot.parsing import warm_up
 from bot.slack.client import make_web_client
 from bot.slack.inbox import Inbox
@@ -57,6 +57,7 @@ def build_bot(
     warm_up()  # the parser's patterns and dateparser, before the first message waits for them
     handler = MessageHandler(assistant, app.client)
     inbox = Inbox(database, handler)
+    app.use(own_workspace_only(settings.slack_app_id))
     app.use(ignore_bots)
     app.use(drop_duplicates(database))
     messages.register(app, assistant, inbox, handler)
@@ -66,6 +67,31 @@ def build_bot(
     if start_inbox:
         inbox.start()
     return SlackBot(app, inbox)
+
+
+def own_workspace_only(app_id: str | None) -> Callable[..., BoltResponse | None]:
+    """Validly signed requests from another workspace or app are refused, counted and logged.
+
+    The workspace is the bot token's, learned from auth.test when the app starts (Bolt's
+    authorization result); the app id, when CCMBOT_SLACK_APP_ID sets it. They are answered 200
+    with nothing done, so that Slack does not retry them."""
+
+    def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
+        ours = context.authorize_result.team_id if context.authorize_result is not None else None
+        team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        why = None
+        if ours and team and team != ours:
+            why = "team"
+        elif app_id and body.get("api_app_id") and body["api_app_id"] != app_id:
+            why = "app"
+        if why is not None:
+            FOREIGN.labels(why).inc()
+            log.warning("request from another %s refused", why, extra={"team_id": team, "api_app_id": body.get("api_app_id")})
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return middleware
 
 
 def ignore_bots(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:

@@ -6,11 +6,15 @@ import json
 import time
 from datetime import date
 
+from slack_bolt import BoltContext
+from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.assistant import Assistant, Message
 from bot.config import Settings
+from bot.observability import FOREIGN
+from bot.slack.app import own_workspace_only
 from storage.db import Database
 from storage.models import AuditEvent, TimeEntry
 from tests.bot.slack.conftest import BOT_TOKEN, SECRET, SlackHarness, fixture
@@ -411,3 +415,29 @@ def test_an_undo_value_that_names_no_entry_is_refused_not_a_crash(slack: SlackHa
         [said] = slack.standin.wait_for("response_url")
         assert said.params["text"] == "That Undo button does not name any entry of mine; nothing was changed.", value
     assert session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+
+
+def test_signed_requests_from_another_workspace_are_refused_and_counted(slack: SlackHarness, session: Session) -> None:
+    """The signing secret is right, but the team is not the bot token's (learned from auth.test
+    at start): nothing is logged or answered, and the refusal is counted."""
+    before = FOREIGN.labels("team")._value.get()
+    assert slack.event(fixture("event_message", team_id="T0OTHER", event_id="Ev0FOREIGN")).status == 200
+    assert slack.command("status 123", team_id="T0OTHER").status == 200
+    other = fixture("block_actions_undo")
+    other["team"] = {"id": "T0OTHER", "domain": "elsewhere"}
+    assert slack.interaction(other).status == 200
+    time.sleep(0.5)  # anything handled would have reached the stand-in by now
+    assert active_minutes(session) == [] and slack.standin.of("chat.postEphemeral") == [] and slack.standin.of("response_url") == []
+    assert FOREIGN.labels("team")._value.get() - before == 3
+    assert slack.event(fixture("event_message")).status == 200  # our own workspace still works
+    assert slack.standin.wait_for("chat.postEphemeral")
+
+
+def test_a_request_for_another_app_is_refused_when_the_app_id_is_set() -> None:
+    middleware = own_workspace_only("A0CCMBOT")
+    context = BoltContext(authorize_result=AuthorizeResult(enterprise_id=None, team_id="T0CLINIC"))
+    passed: list[str] = []
+    assert middleware({"team_id": "T0CLINIC", "api_app_id": "A0SOMEONE"}, context, lambda: passed.append("next")).status == 200
+    assert passed == []
+    assert middleware({"team_id": "T0CLINIC", "api_app_id": "A0CCMBOT"}, context, lambda: passed.append("next")) is None
+    assert passed == ["next"]
