@@ -44,11 +44,20 @@ def _prepare_sqlite_file(url: str) -> None:
         os.close(fd)
 
 
+def _readonly_reconnects(context: Any) -> None:
+    """A SQLite file that was read-only when a connection opened it stays read-only for that
+    connection: treat the error as a lost connection, so the pool reconnects and a file made
+    writable again is written without a restart."""
+    if "readonly database" in str(context.original_exception):
+        context.is_disconnect = True
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _readonly_reconnects)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -137,11 +146,20 @@ def insert_for(session: Session) -> Any:
 
 
 def health(database: Database) -> tuple[bool, dict[str, str]]:
-    """Whether the database answers and its schema is current, with words for each."""
+    """Whether the database answers, can be written, and its schema is current, with words for each.
+
+    The write is an UPDATE of the schema version to itself, rolled back: a database that answers
+    but refuses writes (a read-only file, a read-only replica) cannot log time, so it is unhealthy."""
     try:
         with database.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        current = at_head(database.engine)
     except Exception as exc:
         return False, {"database": f"unreachable ({type(exc).__name__})"}
+    try:
+        with database.engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            transaction.rollback()
+    except Exception as exc:
+        return False, {"database": f"not writable ({type(exc).__name__})"}
+    current = at_head(database.engine)
     return current, {"database": "ok", "migrations": "at head" if current else "behind: run `ccmbot db upgrade`"}

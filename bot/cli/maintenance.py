@@ -70,8 +70,14 @@ def backup_cmd(c: Context, destination: Path) -> None:
 @pass_ctx
 def health_cmd(c: Context) -> None:
     """Exit 0 when the database answers and its schema is current, 1 otherwise (a container HEALTHCHECK)."""
+    from sqlalchemy.engine import make_url
+
     from storage.db import Database, health
 
+    url = make_url(c.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not Path(url.database).exists():
+        click.echo(f"unhealthy: no database file at {url.database}", err=True)  # and none is created by asking
+        sys.exit(1)
     try:
         database = Database(c.settings.database_url, migrate=False)
     except Exception as exc:

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from storage.db import Database, alembic_config, at_head, make_engine
+from storage.db import Database, alembic_config, at_head, health, make_engine
 from storage.models import Base
 
 
@@ -63,3 +63,22 @@ def test_two_replicas_migrate_an_empty_postgresql_database_at_once(tmp_path):
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_read_only_connection_is_replaced_and_health_says_not_writable(tmp_path):
+    """A connection that cannot write (here one set query_only, as a file opened read-only
+    would be) is reported by health as not writable, and its error makes the pool reconnect:
+    the next write works without a restart."""
+    database = Database(f"sqlite:///{tmp_path / 'clinic.db'}")
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA query_only=ON")  # back in the pool, still read-only
+    ok, detail = health(database)
+    assert not ok and detail["database"].startswith("not writable")
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA query_only=ON")
+    with pytest.raises(Exception, match="readonly"), database.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+    with database.engine.begin() as conn:  # a fresh connection: writable again
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+    assert health(database)[0]
+    database.dispose()

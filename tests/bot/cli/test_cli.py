@@ -271,3 +271,10 @@ def test_report_and_audit_exports_are_readable_by_their_owner_only(practice: Ccm
         assert r.exit_code == 0, r.stderr
         assert path.stat().st_mode & 0o777 == 0o600, args
         assert path.read_text().strip() and path.read_text() != "old\n"
+
+
+def test_health_pointed_at_a_missing_file_says_so_and_creates_nothing(ccmbot: Ccmbot, workdir: Path) -> None:
+    missing = workdir / "nowhere" / "clinic.db"
+    r = ccmbot("health", env={"CCMBOT_DATABASE_URL": f"sqlite:///{missing}"})
+    assert r.exit_code == 1 and r.stderr.strip() == f"unhealthy: no database file at {missing}"
+    assert not missing.exists() and not missing.parent.exists()
