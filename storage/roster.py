@@ -145,10 +145,24 @@ def _patient_snapshot(p: Patient) -> dict[str, Any]:
     }
 
 
+# Control characters never belong in a roster field (PostgreSQL refuses NUL in text outright).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def checked_text(what: str, value: str, longest: int) -> str:
+    """A roster field as stored, or a refusal in one line that says what is wrong with it and
+    never repeats the value (it may be a patient's key or name)."""
+    if len(value) > longest:
+        raise InvalidValue(f"{what} is {len(value)} characters long; at most {longest} fit")
+    if _CONTROL.search(value):
+        raise InvalidValue(f"{what} holds a control character (such as a NUL or a line break); type it again")
+    return value
+
+
 def parse_name(raw: str) -> str:
     if not raw.strip():
         raise InvalidValue("a name is required")
-    return raw.strip()
+    return checked_text("the name", raw.strip(), 120)
 
 
 def parse_role(raw: str) -> str:
@@ -198,7 +212,7 @@ def upsert_staff(
     """Add or update one staff member (matched by Slack id, else by name). Returns (staff, changed). Does not commit."""
     name = parse_name(name)
     role = parse_role(role)
-    slack_user_id = (slack_user_id or "").strip() or None
+    slack_user_id = checked_text("the Slack user id", (slack_user_id or "").strip(), 32) or None
     existing = None
     if slack_user_id:
         existing = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user_id)).one_or_none()
@@ -247,9 +261,11 @@ def _billing_practitioner(session: Session, ref: str | None) -> Staff | None:
 
 def upsert_patient(session: Session, fields: PatientFields, *, actor: Staff | None, today: date) -> tuple[Patient, bool]:
     """Add or update one patient and its consents. Returns (patient, changed). Does not commit."""
-    key = fields.key.strip()
+    key = checked_text("the patient key", fields.key.strip(), 64)
     if not key:
         raise InvalidValue("a patient needs a patient_key")
+    if fields.label is not None:
+        checked_text("the label", fields.label, 200)
     practitioner = _billing_practitioner(session, fields.billing_practitioner)
     values = {
         "label": fields.label,

@@ -278,3 +278,24 @@ def test_health_pointed_at_a_missing_file_says_so_and_creates_nothing(ccmbot: Cc
     r = ccmbot("health", env={"CCMBOT_DATABASE_URL": f"sqlite:///{missing}"})
     assert r.exit_code == 1 and r.stderr.strip() == f"unhealthy: no database file at {missing}"
     assert not missing.exists() and not missing.parent.exists()
+
+
+def test_over_long_or_control_character_roster_fields_get_one_line_without_the_value(ccmbot: Ccmbot) -> None:
+    """PostgreSQL refused these with a 100-line traceback that printed the key or the name; now
+    every database gets the same one-line refusal before anything is written, and the value
+    (a patient's key or label) is never repeated."""
+    secret = "SECRETKEY"
+    cases = [
+        (("staff", "add", "N" * 300, "--role", "rn"), "the name is 300 characters long; at most 120 fit"),
+        (("staff", "add", "Ann\x00Lee", "--role", "rn"), "the name holds a control character"),
+        (("staff", "add", "Ann Lee", "--role", "rn", "--slack-id", "U" * 40), "the Slack user id is 40 characters long; at most 32 fit"),
+        (("patients", "add", secret + "1" * 80), "the patient key is 89 characters long; at most 64 fit"),
+        (("patients", "add", "123", "--label", secret + "x" * 250), "the label is 259 characters long; at most 200 fit"),
+        (("patients", "add", "123", "--label", secret + "\x00"), "the label holds a control character"),
+    ]
+    for args, message in cases:
+        r = ccmbot(*args)
+        assert r.exit_code == 2, (args, r.stderr)
+        assert r.stderr.startswith(f"error: {message}"), r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and secret not in r.stderr and "NNNNNNNNNN" not in r.stderr
+    assert "N" * 300 not in ccmbot("staff", "list").stdout
