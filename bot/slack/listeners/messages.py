@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.assistant import Assistant, Message
 from bot.config import Settings
 from bot.slack.inbox import Inbox
-from bot.slack.listeners.delivery import deliver, done, permalink, react, source_id, when
+from bot.slack.listeners.delivery import deliver, permalink, react, source_id, when
 
 # Message subtypes that are a person writing (a file with a comment, a thread reply sent to the channel).
 PLAIN_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -59,7 +59,9 @@ class MessageHandler:
     def __call__(self, body: dict[str, Any], attempts: int) -> None:
         event = body.get("event") or {}
         subtype = event.get("subtype")
-        if subtype == "message_changed":
+        if event.get("type") == "app_mention":
+            self.mentioned(event)
+        elif subtype == "message_changed":
             self.edited(event, attempts)
         elif subtype == "message_deleted":
             self.deleted(event, attempts)
@@ -77,6 +79,20 @@ class MessageHandler:
         deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"))
         if in_channel:
             react(self.client, reply, channel=channel, ts=ts)
+
+    def mentioned(self, event: dict[str, Any]) -> None:
+        """@ccmbot in a channel: the answer goes in the thread, a confirmation stays private."""
+        channel, ts, user = event.get("channel"), event.get("ts"), event.get("user")
+        if not channel or not ts or not user:
+            return
+        if allowed(self.assistant.settings, channel, "channel"):
+            reply = self.assistant.handle(slack_message(event, user, addressed=True))
+            deliver(self.client, reply, channel=channel, user=user, private=reply.kind.private_in_channel, thread_ts=event.get("thread_ts") or ts)
+            react(self.client, reply, channel=channel, ts=ts)
+        else:
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, text="Time isn't logged in this channel. Message me directly, or log it in the care team's channel."
+            )
 
     def edited(self, event: dict[str, Any], attempts: int) -> None:
         message = event.get("message") or {}
@@ -119,21 +135,13 @@ def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext
         inbox.accept(event_id, request.raw_body or json.dumps(body))
 
 
-def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
-    channel, ts, user = event["channel"], event["ts"], event.get("user")
-    if user and allowed(assistant.settings, channel, "channel"):
-        reply = assistant.handle(slack_message(event, user, addressed=True))
-        # A confirmation (with its Undo button) stays private; answers go in the thread.
-        private = reply.kind.private_in_channel
-        deliver(client, reply, channel=channel, user=user, private=private, thread_ts=event.get("thread_ts") or ts)
-        react(client, reply, channel=channel, ts=ts)
-    elif user:
-        client.chat_postEphemeral(
-            channel=channel, user=user, text="Time isn't logged in this channel. Message me directly, or log it in the care team's channel."
-        )
-    done(assistant.db, body)
+def on_mention(event: dict[str, Any], body: dict[str, Any], request: BoltRequest, *, inbox: Inbox) -> None:
+    # Stored before Slack gets its 200 and handled by the inbox's thread, like a message: the
+    # inbox's claim makes one replica answer a mention that two received, and once.
+    event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts') or event.get('ts')}"
+    inbox.accept(event_id, request.raw_body or json.dumps(body))
 
 
 def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandler) -> None:
     app.event("message")(partial(on_message, inbox=inbox, handler=handler))
-    app.event("app_mention")(partial(on_mention, assistant=assistant))
+    app.event("app_mention")(partial(on_mention, inbox=inbox))

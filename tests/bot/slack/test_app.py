@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import date
 
@@ -441,3 +442,26 @@ def test_a_request_for_another_app_is_refused_when_the_app_id_is_set() -> None:
     assert passed == []
     assert middleware({"team_id": "T0CLINIC", "api_app_id": "A0CCMBOT"}, context, lambda: passed.append("next")) is None
     assert passed == ["next"]
+
+
+def test_two_replicas_answer_a_mention_once(db: Database, slack: SlackHarness, standin: StandIn) -> None:
+    """Slack delivers a mention to one replica, times out and retries it to another while the
+    first still works: both store it in the shared inbox, one claims it, one answer is posted."""
+    second = SlackHarness(db, standin, slack.settings)
+    try:
+        standin.reset()
+        mention = fixture("event_app_mention", event__text="<@UBOT> who still needs time this month?")
+        statuses = []
+        threads = [
+            threading.Thread(target=lambda h=h, r=r: statuses.append(h.event(mention, retry=r).status)) for h, r in ((slack, None), (second, 1))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [200, 200]
+        assert slack.bot.inbox.drain(timeout=30) and second.bot.inbox.drain(timeout=30)
+        time.sleep(0.3)
+        assert len(standin.of("chat.postMessage")) == 1
+    finally:
+        second.close()
