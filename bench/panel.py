@@ -1,6 +1,6 @@
 """bench/panel: the panel query for 20,000 active patients with 600,000 entries in one month.
 
-.venv/bin/python -m bench.panel [--url URL] [--runs 15]
+    .venv/bin/python -m bench.panel [--url URL] [--runs 15]
 """
 
 from __future__ import annotations
@@ -39,11 +39,8 @@ def measure(url: str, runs: int) -> dict[str, float]:
     assert sum(r.total_minutes() for r in rows) > 0
     database.dispose()
     return {
-        "median_ms": statistics.median(timings),
-        "min_ms": min(timings),
-        "max_ms": max(timings),
-        "nested_median_ms": statistics.median(nested),
-        "setup_s": built,
+        "median_ms": statistics.median(timings), "min_ms": min(timings), "max_ms": max(timings),
+        "nested_median_ms": statistics.median(nested), "setup_s": built,
     }
 
 

@@ -1,6 +1,6 @@
 """bench/parse: the parser over the test corpus, against dateparser.search_dates on the same messages.
 
-.venv/bin/python -m bench.parse
+    .venv/bin/python -m bench.parse
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """bench/report: the month report (facts, engine, CSV) for 20,000 patients with 600,000 entries.
 
-.venv/bin/python -m bench.report [--url URL] [--runs 3]
+    .venv/bin/python -m bench.report [--url URL] [--runs 3]
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ def main() -> None:
     print(f"report: {PATIENTS} patients, {ENTRIES} entries in {MONTH:%Y-%m}, {args.runs} runs")
     for url in args.url or DEFAULT_URLS:
         timings, billable, total = measure(url, args.runs)
-        print(f"{url.split(':')[0]:<20} median {statistics.median(timings):6.2f} s  max {max(timings):6.2f} s  ({billable} billable patients, ${total:,.2f})")
+        print(
+            f"{url.split(':')[0]:<20} median {statistics.median(timings):6.2f} s  max {max(timings):6.2f} s  "
+            f"({billable} billable patients, ${total:,.2f})"
+        )
 
 
 if __name__ == "__main__":

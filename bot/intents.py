@@ -132,9 +132,7 @@ _NOT_NAMES = {
     *_MONTHS,
 }  # fmt: skip
 _LEADING_WORDS = re.compile(r"^(?:(?:for|of|under|with|the|in|to|by)\s+)+")
-_STOP_AFTER_NAME = re.compile(
-    r"\s+(?:" + "|".join(["this", "last", "in", "for", "who", "with", "month", "patients", "pts", "today", "yet", "still", "need", "needs"]) + r")\b.*$"
-)
+_STOP_AFTER_NAME = re.compile(r"\s+(?:" + "|".join(["this", "last", "in", "for", "who", "with", "month", "patients", "pts", "today", "yet", "still", "need", "needs"]) + r")\b.*$")
 
 
 # --- families --------------------------------------------------------------------------------
@@ -146,9 +144,7 @@ _MONTH_ADMIN = re.compile(r"^(?P<verb>close|reopen|re-open) (?:the )?(?:month )?
 _STATUS = re.compile(r"^(?:status|progress|minutes|time)\b(?: (?:of|for|on))?\s*(?P<rest>.+)$|^(?P<rest2>.+?) status$")
 _QUESTION_START = re.compile(r"^(?:how|is|are|what|what's|whats|where|has|does|did|can|why|do)\b")
 # A list question may come without "?" or a question word: "anyone still need time", "pts with 0 minutes".
-_LIST_START = re.compile(
-    r"^(?:who|whos|who's|whose|which|any|anyone|anybody|any1|list|show|pts|patients|ccm|pcm|rpm|apcm|missing|dr\.?|doctor)\b|^[a-z]+'s\s+(?:patients|pts|panel)\b"
-)
+_LIST_START = re.compile(r"^(?:who|whos|who's|whose|which|any|anyone|anybody|any1|list|show|pts|patients|ccm|pcm|rpm|apcm|missing|dr\.?|doctor)\b|^[a-z]+'s\s+(?:patients|pts|panel)\b")
 # "1001 minutes for october", "0789 status": a key, then minutes or status, then at most a month.
 _KEY_STATUS = re.compile(
     rf"^(?P<key>{KEY})\s+(?:minutes|mins|min|time|status|progress)"
@@ -162,16 +158,12 @@ _REPORT_ASK = re.compile(
     r"(?:report|csv|spreadsheet|file)\b|\bmonth[- ]end\s+(?:csv|file|report)\b"
 )
 _REPORT = re.compile(r"\b(?:month[- ]end\s+)?(?:report|csv|spreadsheet|export)\b")
-_STAFF_MINUTES = re.compile(
-    r"\b(?:minutes|mins|time|totals?)\s+(?:by|per|for each|for every)\s+(?:staff|person|nurse|member|team member|user)|\bstaff\s+(?:totals?|minutes|time)|\bwho\s+(?:logged|has logged|did)\s+the\s+most\b|\bleaderboard\b"
-)
+_STAFF_MINUTES = re.compile(r"\b(?:minutes|mins|time|totals?)\s+(?:by|per|for each|for every)\s+(?:staff|person|nurse|member|team member|user)|\bstaff\s+(?:totals?|minutes|time)|\bwho\s+(?:logged|has logged|did)\s+the\s+most\b|\bleaderboard\b")
 _FELL_SHORT = re.compile(
     r"\b(?:fell|fall|falls|came|come)\s+short\b|\bmissed\s+(?:99\d{3}|the\s+(?:first\s+)?threshold|a\s+code|out)|\b(?:left|leave|leaving)\s+on\s+the\s+table\b"
     r"|\bshort\s+last\s+month\b|\bjust\s+missed\b"
 )
-_BILLING = re.compile(
-    r"\b(?:bill|billing|billed|revenue|earn|earned|make|made|income|projected|projection|collect)\b|\bhow\s+much\b|\btotal\s+(?:for|this|last)\b|\bbilling\s+total\b"
-)
+_BILLING = re.compile(r"\b(?:bill|billing|billed|revenue|earn|earned|make|made|income|projected|projection|collect)\b|\bhow\s+much\b|\btotal\s+(?:for|this|last)\b|\bbilling\s+total\b")
 _REACHED = re.compile(r"\b(?:reach|reached|hit|hits|got|get|made|qualif\w*|met|meet|at)\b")
 _NO_TIME_YET = re.compile(
     r"\bno\s+(?:time|minutes|mins|min)\b|\b(?:zero|0)\s+(?:min(?:ute)?s?|time)\b|\bat\s+(?:0|zero)\b|\bnot\s+(?:been\s+)?(?:touched|started|seen|called)\b"
@@ -450,8 +442,7 @@ def _list_question(bare: str, original: str) -> Intent | None:
         return _with_unread(Intent(IntentName.NO_TIME_YET, replace(slots, within=None, before_day=None)), words, _NO_TIME_YET)
     reason = _reason(words.left)
     asks_reason = reason is not None and (
-        re.search(r"\b(?:needs?|missing|without|no|lacks?|lacking|too|not|isn'?t|aren'?t|hasn'?t|haven'?t|doesn'?t|don'?t|does\s+not|enough)\b", bare)
-        is not None
+        re.search(r"\b(?:needs?|missing|without|no|lacks?|lacking|too|not|isn'?t|aren'?t|hasn'?t|haven'?t|doesn'?t|don'?t|does\s+not|enough)\b", bare) is not None
     )
     if _BLOCKED.search(bare) or asks_reason or re.match(r"^consent gaps?\b", bare):
         blocked = Slots(month=slots.month, practitioner=slots.practitioner, program=slots.program, reason=reason if asks_reason or reason else None)

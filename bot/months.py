@@ -40,3 +40,4 @@ def business_days_between(start: date, end: date, holidays: Iterable[date] = ())
     """Business days from start to end, both included (0 when end is before start)."""
     holiday_set = set(holidays)
     return sum(1 for n in range((end - start).days + 1) if is_business_day(start + timedelta(days=n), holiday_set))
+

@@ -118,7 +118,7 @@ def normalize(text: str) -> str:
                 raise _Fail(
                     "mixed_script",
                     f'"{word}" mixes characters from different alphabets, so I can\'t read it for certain. '
-                    'Type the patient and the minutes with plain digits and letters, like "15 min for pt 123".',
+                    "Type the patient and the minutes with plain digits and letters, like \"15 min for pt 123\".",
                 )
     return text
 
@@ -164,7 +164,9 @@ _H = r"(?:hours?|hrs?|h)"
 _M = r"(?:minutes?|mins?|mn|mni|mnis|mintues?|minuets?|minuts?|minites?|m)"
 _UNIT_AHEAD = rf"\s*-?\s*(?:{_H}|{_M})\b"
 # "15-20 min", "15 to 20 minutes", "10 or 15 min": a range is never read as one of its ends.
-_RANGE = re.compile(rf"(?<![\w./])(?:\d+\s*-\s*\d+|(?:\d+|{_WORD_NUMBER})\s+(?:to|or)\s+(?:\d+|{_WORD_NUMBER}))\s*-?\s*(?:{_H}|{_M})\b")
+_RANGE = re.compile(
+    rf"(?<![\w./])(?:\d+\s*-\s*\d+|(?:\d+|{_WORD_NUMBER})\s+(?:to|or)\s+(?:\d+|{_WORD_NUMBER}))\s*-?\s*(?:{_H}|{_M})\b"
+)
 _DURATION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b"), "90"),
     (re.compile(r"\b(?:one|1)\s+and\s+a\s+half\s+hours?\b"), "90"),
@@ -214,17 +216,7 @@ def _taken(spans: list[_Token], start: int, end: int) -> bool:
 # A gate is a substring, or a compiled pattern searched once per line.
 _HOUR_GATE = re.compile(r"\dh|h(?:ou)?rs?\b|\bh\b|hour")
 _DURATION_GATES: tuple[str | re.Pattern[str], ...] = (
-    "hour",
-    "half",
-    "half",
-    "quarter",
-    "quarter",
-    _HOUR_GATE,
-    _HOUR_GATE,
-    _HOUR_GATE,
-    "m",
-    "'",
-    re.compile(r"spen|took|takes"),
+    "hour", "half", "half", "quarter", "quarter", _HOUR_GATE, _HOUR_GATE, _HOUR_GATE, "m", "'", re.compile(r"spen|took|takes"),
 )
 _RANGE_GATE = re.compile(r"\d\s*-\s*\d|(?:\d|teen|ty|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:to|or)\s")
 
@@ -305,7 +297,6 @@ def _find_bare_numbers(original: str, tokens: list[_Token]) -> list[_Token]:
             found.append(_Token("bare", match.start(), match.end(), clean_key(match.group("key"))))
     return found
 
-
 # --- dates --------------------------------------------------------------------
 
 _WEEKDAYS = {name: i for i, name in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])}
@@ -317,28 +308,7 @@ _MONTH_RE = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
 _ORDINALS = {
     word: n
     for n, word in enumerate(
-        [
-            "first",
-            "second",
-            "third",
-            "fourth",
-            "fifth",
-            "sixth",
-            "seventh",
-            "eighth",
-            "ninth",
-            "tenth",
-            "eleventh",
-            "twelfth",
-            "thirteenth",
-            "fourteenth",
-            "fifteenth",
-            "sixteenth",
-            "seventeenth",
-            "eighteenth",
-            "nineteenth",
-            "twentieth",
-        ],
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"],
         start=1,
     )
 }
@@ -358,33 +328,17 @@ _VAGUE = "vague"
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b"), "before_yesterday", "yesterday"),
     (re.compile(r"\byesterday\b|\byday\b|\byest\b|\blast\s+night\b"), "yesterday", "yest|yday|night"),
-    (
-        re.compile(
-            r"\btomorrow\b|\btomorow\b|\btmrw?\b|\btmw\b|\bday\s+after\s+tomorrow\b|\bin\s+(?:\d+|a|an|" + _WORD_NUMBER + r")\s+(?:days?|weeks?|months?)\b"
-            r"|\bnext\s+(?:week|wk|month|mo|year|" + _WEEKDAY_RE + r")\b|\bthis\s+coming\s+\w+|\bupcoming\b"
-        ),
-        _FUTURE,
-        "span",
-    ),
-    (
-        re.compile(
-            r"\b(?:(?:last|past|this\s+past|previous|prior|earlier\s+this|earlier\s+last|during\s+the|over\s+the|this)\s+(?:week|wk|month|mo|weekend)|"
-            r"(?:a|one|two|three|few|couple(?:\s+of)?|\d+)\s+(?:weeks?|months?)\s+ago|"
-            r"(?:a\s+)?(?:few|couple(?:\s+of)?)\s+days\s+ago|the\s+other\s+day|recently|earlier\s+this\s+(?:week|month)|(?:last|this)\s+weekend)\b"
-        ),
-        _VAGUE,
-        "span",
-    ),
+    (re.compile(r"\btomorrow\b|\btomorow\b|\btmrw?\b|\btmw\b|\bday\s+after\s+tomorrow\b|\bin\s+(?:\d+|a|an|" + _WORD_NUMBER + r")\s+(?:days?|weeks?|months?)\b"
+                r"|\bnext\s+(?:week|wk|month|mo|year|" + _WEEKDAY_RE + r")\b|\bthis\s+coming\s+\w+|\bupcoming\b"), _FUTURE, "span"),
+    (re.compile(r"\b(?:(?:last|past|this\s+past|previous|prior|earlier\s+this|earlier\s+last|during\s+the|over\s+the|this)\s+(?:week|wk|month|mo|weekend)|"
+                r"(?:a|one|two|three|few|couple(?:\s+of)?|\d+)\s+(?:weeks?|months?)\s+ago|"
+                r"(?:a\s+)?(?:few|couple(?:\s+of)?)\s+days\s+ago|the\s+other\s+day|recently|earlier\s+this\s+(?:week|month)|(?:last|this)\s+weekend)\b"), _VAGUE, "span"),
     (re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|evening)\b|\btonight\b|\btdy\b"), "today", "today|this|tonight|tdy"),
     (re.compile(rf"\b(?P<n>\d+|{_WORD_NUMBER}|a)\s+days?\s+ago\b"), "days_ago", "ago"),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), "iso", "-"),
     (re.compile(r"(?<![\w/:.-])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\w/]|\.\d)"), "numeric", "/"),
     # 11-25 and 11.25 read like 11/25, but only as a real month and day and never before a unit ("1.5 h").
-    (
-        re.compile(rf"(?<![\w/:.$-])(?P<m>\d{{1,2}})(?P<sep>[.-])(?P<d>\d{{1,2}})(?:(?P=sep)(?P<y>\d{{2}}|\d{{4}}))?(?![\w/]|[.-]\d)(?!{_UNIT_AHEAD})"),
-        "loose",
-        "loose",
-    ),
+    (re.compile(rf"(?<![\w/:.$-])(?P<m>\d{{1,2}})(?P<sep>[.-])(?P<d>\d{{1,2}})(?:(?P=sep)(?P<y>\d{{2}}|\d{{4}}))?(?![\w/]|[.-]\d)(?!{_UNIT_AHEAD})"), "loose", "loose"),
     # "Nov 15" but not "25 Nov 15 min", where 15 is the minutes.
     (re.compile(rf"\b(?P<month>{_MONTH_RE})(?:\.?\s+|[-/.])(?:the\s+)?{_DAY_RE}\b(?!{_UNIT_AHEAD}){_YEAR_RE}"), "month_day", "month"),
     (re.compile(rf"\b(?:the\s+)?{_DAY_RE}(?:\s+(?:of\s+)?|[-/.])(?P<month>{_MONTH_RE})\b\.?{_YEAR_RE}"), "day_month", "month"),
@@ -478,7 +432,8 @@ def _day_of_month(day: int, today: date, said: str) -> date:
             raise _Fail("invalid_date", f'{previous:%B} has no "{said}". {_DATE_HELP}') from None
     raise _Fail(
         "ambiguous_date",
-        f'Which month do you mean by "{said}"? The {_ordinal(day)} of {today:%B} has not come yet. Say the month too, like "{previous_month(today):%b} {day}".',
+        f'Which month do you mean by "{said}"? The {_ordinal(day)} of {today:%B} has not come yet. '
+        f'Say the month too, like "{previous_month(today):%b} {day}".',
     )
 
 
@@ -598,7 +553,6 @@ def _find_dates(text: str, tokens: list[_Token], today: date, future_ok: bool = 
             except _Fail as failure:
                 value = failure
             tokens.append(_Token("date", match.start(), match.end(), value))
-
 
 # --- activities and programs ----------------------------------------------------
 
@@ -723,7 +677,9 @@ _LEADING = re.compile(
     re.I,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·‣◦]|\d+[.)])\s+")
-_QUESTION_START = re.compile(r"^\s*(?:who|what|what's|whats|when|where|why|how|is|are|does|do|can|could|should|would|will|which|any(?:one|body))\b", re.I)
+_QUESTION_START = re.compile(
+    r"^\s*(?:who|what|what's|whats|when|where|why|how|is|are|does|do|can|could|should|would|will|which|any(?:one|body))\b", re.I
+)
 # "did med rec for pt 2021, took 10 min" is a statement in staff shorthand: an entry when it carries
 # minutes and a patient and does not end with "?".
 _STATEMENT_START = re.compile(r"^\s*(?:did|had|was|were)\b", re.I)
@@ -826,9 +782,9 @@ def _minutes(value: float, max_minutes: int) -> int:
             "minutes_out_of_range",
             f"{minutes} minutes is out of range: an entry must be 1 to {max_minutes} minutes. "
             + (
-                'Split longer work into separate entries, like "60 min care plan for pt 123".'
+                "Split longer work into separate entries, like \"60 min care plan for pt 123\"."
                 if minutes > max_minutes
-                else 'Log the minutes the work took, like "5 min call with pt 123".'
+                else "Log the minutes the work took, like \"5 min call with pt 123\"."
             ),
         )
     return minutes
@@ -856,14 +812,15 @@ def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
         # "2 calls to pt 5, 5 min each": one entry, but is it 5 minutes or 10? Ask for the total.
         raise _Fail(
             "ambiguous_minutes",
-            f'"{counted.group(0)}" at {every_duration[0]:g} min each: log the total, like "{2 * every_duration[0]:g} min" for two calls.',
+            f"\"{counted.group(0)}\" at {every_duration[0]:g} min each: log the total, like \"{2 * every_duration[0]:g} min\" for two calls.",
         )
     if len(every_duration) == 1 and len(every_patient) > 1:
         if not each:
             keys = ", ".join(every_patient)
             raise _Fail(
                 "ambiguous_patient",
-                f'I see one duration but several patients ({keys}). Say "10 min each for pt 1 and pt 2", or give each patient its own time.',
+                f"I see one duration but several patients ({keys}). Say \"10 min each for pt 1 and pt 2\", "
+                f"or give each patient its own time.",
             )
         clause = next(c for c in clauses if c.durations)
         return [_Draft(p, every_duration[0], clause) for p in every_patient]
@@ -878,12 +835,12 @@ def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
             raise _Fail(
                 "ambiguous_patient",
                 f"I can't tell which time goes with which patient ({', '.join(clause.patients)}). Give each patient its own time, "
-                f'like "15 min for pt 1, 10 min for pt 2".',
+                f"like \"15 min for pt 1, 10 min for pt 2\".",
             )
         if len(clause.durations) > 1:
             raise _Fail(
                 "ambiguous_minutes",
-                'I see more than one duration for one entry. Write one time per entry, like "1h15m care plan for pt 123".',
+                "I see more than one duration for one entry. Write one time per entry, like \"1h15m care plan for pt 123\".",
             )
         patient = clause.patients[0] if clause.patients else None
         if patient is not None:
@@ -898,7 +855,7 @@ def _pair(clauses: list[_Clause], line_text: str) -> list[_Draft]:
             else:
                 drafts.append(_Draft(target, clause.durations[0], clause))
     if pending:
-        raise _Fail("missing_patient", f'Which patient was that for? Add the patient, like "pt 123". {EXAMPLE}')
+        raise _Fail("missing_patient", f"Which patient was that for? Add the patient, like \"pt 123\". {EXAMPLE}")
     return drafts
 
 
@@ -933,11 +890,11 @@ def _parse_line(line: str, today: date, max_minutes: int, message: str, seen: li
         raise _Fail("ambiguous_minutes", f'"{clocks[0].value}" could mean hours or minutes. Write "1h30m" or "90 min".')
     if not durations:
         if patients and activity_seen:
-            raise _Fail("missing_minutes", f'How many minutes was that? Add the time, like "15 min" or "1h15m". {EXAMPLE}')
+            raise _Fail("missing_minutes", f"How many minutes was that? Add the time, like \"15 min\" or \"1h15m\". {EXAMPLE}")
         return nothing
     if not patients and not bare:
         if activity_seen:
-            raise _Fail("missing_patient", f'Which patient was that for? Add the patient, like "pt 123". {EXAMPLE}')
+            raise _Fail("missing_patient", f"Which patient was that for? Add the patient, like \"pt 123\". {EXAMPLE}")
         return nothing
     for token in durations:
         _minutes(token.value, max_minutes)

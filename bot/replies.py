@@ -37,7 +37,6 @@ class Home:
     short_total: int  # consented, eligible patients of the practice still short of a first code
     close: int  # of those, within CLOSE_MINUTES of a code
 
-
 # What each billing blocker is called in a reply.
 REASON_WORDS = {
     "no_consent": "no consent on file",
@@ -203,17 +202,17 @@ def ordinal(n: int) -> str:
 
 
 def either(names: list[str]) -> str:
-    """ "A", "A or B", "A, B or C"."""
+    """"A", "A or B", "A, B or C"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """ "1 patient", "2 patients"; `many` for a word that does not just add an s ("entries")."""
+    """"1 patient", "2 patients"; `many` for a word that does not just add an s ("entries")."""
     return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def days_left_words(today: date, deadline: date, holidays: Iterable[date]) -> str:
-    """ "4 days (2 business days)": from today to the deadline, both counted."""
+    """"4 days (2 business days)": from today to the deadline, both counted."""
     days = (deadline - today).days + 1
     return f"{plural(days, 'day')} ({plural(business_days_between(today, deadline, holidays), 'business day')})"
 
@@ -272,7 +271,7 @@ def missing_answer(item: PatientMonth) -> str:
 
 
 def need_line(need: Need) -> str:
-    """ "• 123: 3 min to 99490 (17 of 20)"."""
+    """"• 123: 3 min to 99490 (17 of 20)"."""
     step = need.step
     program = "" if step.program == "CCM" else f" {step.program}"
     return f"• {need.key}{program}: {step.minutes_needed} min to {step.code} ({step.minutes_counted} of {step.at})"
@@ -294,23 +293,23 @@ def codes_count_words(summary: MonthSummary) -> str:
 
 
 HELP_LINES = (
-    'Log time: "15 min med review for pt 123", "pt 456: 1h15m care plan yesterday", several lines in one message.',
-    'Undo: "undo" takes back your last message\'s entries.',
-    'A patient: "status 123", "status 123 for October", "is 123 consented?", "what\'s missing for 123?"',
-    'Who needs time: "who still needs time this month?", "who\'s close?", "who\'s within 5 min for Dr. Okafor?", "who needs time before the 30th?"',
-    'Who has no time yet: "who has no time yet?"',
-    'Blocked and why: "which patients are blocked and why?", "who needs a care plan?", "who has no consent?"',
-    'Codes reached: "how many patients reached 99490?"',
-    'What we bill: "what will we bill this month?"; "who fell short last month?"',
-    'Staff time: "my time today", "what did Maria log this week?" (admins and practitioners), "minutes by staff this month"',
-    'Filters: a month ("in October", "last month", "2026-10"), a practitioner ("for Dr. Okafor", "my patients"), a program (CCM, PCM, RPM).',
-    'Consent (practitioners and admins): "consent 123 verbal today", "consent 123 written 11/2", "consent 123 declined"',
-    'Admins: "send me the report for October" (the file comes in your DM), "close 2026-10", "reopen 2026-10"',
+    "Log time: \"15 min med review for pt 123\", \"pt 456: 1h15m care plan yesterday\", several lines in one message.",
+    "Undo: \"undo\" takes back your last message's entries.",
+    "A patient: \"status 123\", \"status 123 for October\", \"is 123 consented?\", \"what's missing for 123?\"",
+    "Who needs time: \"who still needs time this month?\", \"who's close?\", \"who's within 5 min for Dr. Okafor?\", \"who needs time before the 30th?\"",
+    "Who has no time yet: \"who has no time yet?\"",
+    "Blocked and why: \"which patients are blocked and why?\", \"who needs a care plan?\", \"who has no consent?\"",
+    "Codes reached: \"how many patients reached 99490?\"",
+    "What we bill: \"what will we bill this month?\"; \"who fell short last month?\"",
+    "Staff time: \"my time today\", \"what did Maria log this week?\" (admins and practitioners), \"minutes by staff this month\"",
+    "Filters: a month (\"in October\", \"last month\", \"2026-10\"), a practitioner (\"for Dr. Okafor\", \"my patients\"), a program (CCM, PCM, RPM).",
+    "Consent (practitioners and admins): \"consent 123 verbal today\", \"consent 123 written 11/2\", \"consent 123 declined\"",
+    "Admins: \"send me the report for October\" (the file comes in your DM), \"close 2026-10\", \"reopen 2026-10\"",
 )
 
 HINT = (
-    'I didn\'t understand that. Log time like "15 min med review for pt 123", or ask "status 123", '
-    '"who still needs time?" or "my time today". Say "help" for everything I understand.'
+    "I didn't understand that. Log time like \"15 min med review for pt 123\", or ask \"status 123\", "
+    "\"who still needs time?\" or \"my time today\". Say \"help\" for everything I understand."
 )
 
 

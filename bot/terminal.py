@@ -29,7 +29,7 @@ def run_chat(assistant: Assistant, user: str, today: date | None, lines: TextIO,
     if interactive:
         who = speaker_name(assistant, user) or f"{user} (not on the roster)"
         day = f" on {today.isoformat()}" if today else ""
-        out.write(f'ccmbot chat as {who}{day}. Type "help" for what I understand, "/as NAME" to switch person, Ctrl-D to leave.\n')
+        out.write(f"ccmbot chat as {who}{day}. Type \"help\" for what I understand, \"/as NAME\" to switch person, Ctrl-D to leave.\n")
     answered = 0
     for number, raw in enumerate(_read(lines, out, interactive), start=1):
         text = raw.strip()

@@ -28,12 +28,9 @@ def _entry_action(event: AuditEvent, entry: TimeEntry) -> tuple[str, str]:
 
 def month_audit_rows(session: Session, first: date, last: date, patient_key: str | None = None) -> list[list[str]]:
     performer, actor = aliased(Staff), aliased(Staff)
-    entries = (
-        select(TimeEntry, Patient.key, performer.name)
-        .join(Patient, Patient.id == TimeEntry.patient_id)
-        .join(performer, performer.id == TimeEntry.performed_by_id)
-        .where(TimeEntry.service_date >= first, TimeEntry.service_date <= last)
-    )
+    entries = select(TimeEntry, Patient.key, performer.name).join(Patient, Patient.id == TimeEntry.patient_id).join(
+        performer, performer.id == TimeEntry.performed_by_id
+    ).where(TimeEntry.service_date >= first, TimeEntry.service_date <= last)
     if patient_key is not None:
         entries = entries.where(Patient.key == patient_key)
     by_id = {str(e.id): (e, key, name) for e, key, name in session.execute(entries)}

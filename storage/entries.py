@@ -59,7 +59,9 @@ def rebuild_month_totals(session: Session) -> None:
     """Recompute every month total from the active entries (after a bulk load, or as a repair)."""
     dialect = session.get_bind().dialect.name
     month = (
-        func.cast(func.date_trunc("month", TimeEntry.service_date), Date) if dialect == "postgresql" else func.date(TimeEntry.service_date, "start of month")
+        func.cast(func.date_trunc("month", TimeEntry.service_date), Date)
+        if dialect == "postgresql"
+        else func.date(TimeEntry.service_date, "start of month")
     )
     sums = [
         func.coalesce(func.sum(case(((TimeEntry.program == program) & (TimeEntry.track == track), TimeEntry.minutes), else_=0)), 0)
@@ -106,7 +108,9 @@ def check_entry(session: Session, draft: EntryDraft, *, today: date, max_minutes
     if draft.service_date > today:
         raise FutureDate(f"{draft.service_date.isoformat()} is in the future; time can only be logged for today or earlier.")
     if is_month_closed(session, draft.service_date):
-        raise ClosedMonth(f"{draft.service_date:%B %Y} is closed for billing; ask an admin to reopen it before logging time in it.")
+        raise ClosedMonth(
+            f"{draft.service_date:%B %Y} is closed for billing; ask an admin to reopen it before logging time in it."
+        )
     if draft.activity not in ACTIVITIES:
         raise InvalidValue(f"{draft.activity!r} is not an activity; use one of: {', '.join(ACTIVITIES)}.")
     if draft.program is not None and draft.program not in {p.value for p in Program}:
@@ -115,7 +119,11 @@ def check_entry(session: Session, draft: EntryDraft, *, today: date, max_minutes
 
 
 def _active_group_entries(session: Session, source_group: str) -> list[TimeEntry]:
-    return list(session.scalars(select(TimeEntry).where(TimeEntry.source_group == source_group, TimeEntry.voided_at.is_(None)).order_by(TimeEntry.id)))
+    return list(
+        session.scalars(
+            select(TimeEntry).where(TimeEntry.source_group == source_group, TimeEntry.voided_at.is_(None)).order_by(TimeEntry.id)
+        )
+    )
 
 
 def _new_entries(
@@ -139,26 +147,24 @@ def _new_entries(
     patients = [check_entry(session, d, today=today, max_minutes=max_minutes) for d in drafts]
     rows = []
     for index, (draft, patient) in enumerate(zip(drafts, patients, strict=True)):
-        rows.append(
-            dict(
-                patient_id=patient.id,
-                performed_by_id=performed_by.id,
-                logged_by_id=logged_by.id,
-                minutes=draft.minutes,
-                service_date=draft.service_date,
-                activity=draft.activity,
-                interactive=draft.interactive,
-                program=draft.program or default_program(patient),
-                track=performed_by.track.value,
-                note=draft.note,
-                source=source,
-                source_group=source_group,
-                source_key=f"{key_prefix}#{index}",
-                source_link=source_link,
-                source_digest=source_digest,
-                created_at=utcnow(),
-            )
-        )
+        rows.append(dict(
+            patient_id=patient.id,
+            performed_by_id=performed_by.id,
+            logged_by_id=logged_by.id,
+            minutes=draft.minutes,
+            service_date=draft.service_date,
+            activity=draft.activity,
+            interactive=draft.interactive,
+            program=draft.program or default_program(patient),
+            track=performed_by.track.value,
+            note=draft.note,
+            source=source,
+            source_group=source_group,
+            source_key=f"{key_prefix}#{index}",
+            source_link=source_link,
+            source_digest=source_digest,
+            created_at=utcnow(),
+        ))
     # The first key is claimed with ON CONFLICT DO NOTHING: a second process logging the same
     # message waits for the first to commit and then inserts nothing, without failing its transaction.
     claimed = session.execute(

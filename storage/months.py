@@ -26,7 +26,9 @@ def set_complex_mdm(session: Session, patient: Patient, month: date, flag: bool,
     month = first_of_month(month)
     if is_month_closed(session, month):
         raise ClosedMonth(f"{month:%B %Y} is closed for billing; an admin must reopen it first.")
-    fact = session.scalars(select(PatientMonthFact).where(PatientMonthFact.patient_id == patient.id, PatientMonthFact.month == month)).one_or_none()
+    fact = session.scalars(
+        select(PatientMonthFact).where(PatientMonthFact.patient_id == patient.id, PatientMonthFact.month == month)
+    ).one_or_none()
     before = None if fact is None else {"complex_mdm": fact.complex_mdm}
     if fact is None:
         fact = PatientMonthFact(patient_id=patient.id, month=month, complex_mdm=flag)

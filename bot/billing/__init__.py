@@ -11,23 +11,8 @@ from bot.billing.engine import (
     NextThreshold,
     Policy,
     code_amount,
-    code_program,
     evaluate,
     first_code_minutes,
 )
 
-__all__ = [
-    "Blocker",
-    "CodeLine",
-    "ConsentEvent",
-    "MonthFacts",
-    "MonthResult",
-    "Minutes",
-    "NextThreshold",
-    "Policy",
-    "code_amount",
-    "evaluate",
-    "CONDITIONS_NEEDED",
-    "code_program",
-    "first_code_minutes",
-]
+__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "code_amount", "evaluate", "CONDITIONS_NEEDED", "first_code_minutes"]

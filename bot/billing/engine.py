@@ -360,15 +360,6 @@ def first_code_minutes(year: int) -> dict[str, int]:
     return {program: max(ladder.base_minutes for ladder in group if not ladder.needs_complex_mdm) for program, group in ladders.items()}
 
 
-def code_program(code: str, year: int) -> str | None:
-    """The program a code belongs to in a service year, or None when the year has no such code."""
-    rules = rules_for(year)
-    for ladder in (*rules.ccm, *rules.pcm, *rules.rpm):
-        if code in (ladder.base, ladder.addon):
-            return ladder.program
-    return None
-
-
 def code_amount(month: date, code: str, policy: Policy = Policy()) -> float:
     """The estimated national payment of one unit of a code in the month's service year."""
     return _amount(rules_for(month.year), policy, code)

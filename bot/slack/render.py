@@ -123,13 +123,7 @@ def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) ->
                 "label": {"type": "plain_text", "text": "Date of the work"},
                 "element": {"type": "datepicker", "action_id": "value", "initial_date": (prefill.get("date") or today).isoformat()},
             },
-            {
-                "type": "input",
-                "block_id": "program",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Program (default: the patient's)"},
-                "element": program,
-            },
+            {"type": "input", "block_id": "program", "optional": True, "label": {"type": "plain_text", "text": "Program (default: the patient's)"}, "element": program},
             # RPM's 99457 needs one such contact a month; the parser ticks it when the message said a call.
             {"type": "input", "block_id": "contact", "optional": True, "label": {"type": "plain_text", "text": "Contact"}, "element": contact},
             text_input("note", "Note", None, placeholder="Optional, no patient names", multiline=True, optional=True),

@@ -40,9 +40,7 @@ CASES = [
 ]
 
 # Questions written blind to the grammar, with the intent and slots each one must read (tests/data/questions.jsonl).
-TABLE = [
-    json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
-]
+TABLE = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("text,name,slots", CASES)

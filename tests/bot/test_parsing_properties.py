@@ -76,11 +76,7 @@ def test_no_date_in_the_output_is_after_today(fragments, today):
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.integers(0, 6),
-    st.integers(1, 10**8),
-    st.sampled_from(["pt {k} 15 min call", "patient {k}: 20 min", "MRN {k} 30 min labs", "#{k} 10m vm", "pt #{k}'s wife 15 min"]),
-)
+@given(st.integers(0, 6), st.integers(1, 10**8), st.sampled_from(["pt {k} 15 min call", "patient {k}: 20 min", "MRN {k} 30 min labs", "#{k} 10m vm", "pt #{k}'s wife 15 min"]))
 def test_patient_keys_keep_their_leading_zeros(zeros, number, template):
     key = "0" * zeros + str(number)
     result = parse_message(template.format(k=key), date(2026, 11, 27))
@@ -109,12 +105,7 @@ DATED = st.sampled_from(["", "yesterday", "today", "monday", "last friday", "11/
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    FUTURE_WORDS,
-    DATED,
-    st.sampled_from(["pt 1 15 min call {w} {d}", "{d} 20 min care plan for patient 0042 {w}", "{w}: pt 7 10 min labs", "pt 3 5 min vm, {w} {d}"]),
-    st.dates(date(2024, 1, 1), date(2028, 12, 31)),
-)
+@given(FUTURE_WORDS, DATED, st.sampled_from(["pt 1 15 min call {w} {d}", "{d} 20 min care plan for patient 0042 {w}", "{w}: pt 7 10 min labs", "pt 3 5 min vm, {w} {d}"]), st.dates(date(2024, 1, 1), date(2028, 12, 31)))
 def test_a_future_word_never_logs_today_or_later(word, dated, template, today):
     result = parse_message(template.format(w=word, d=dated), today)
     assert not result.entries
@@ -122,12 +113,8 @@ def test_a_future_word_never_logs_today_or_later(word, dated, template, today):
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    st.integers(1, 120),
-    st.integers(1, 120),
-    st.sampled_from(["{a}-{b} min", "{a} - {b} minutes", "{a} to {b} minutes", "{a} or {b} min", "{a}-{b}m"]),
-    st.sampled_from(["pt 12 {r} call", "{r} care plan for patient 5", "pt 1 labs {r} yesterday", "#9 {r}"]),
-)
+@given(st.integers(1, 120), st.integers(1, 120), st.sampled_from(["{a}-{b} min", "{a} - {b} minutes", "{a} to {b} minutes", "{a} or {b} min", "{a}-{b}m"]),
+       st.sampled_from(["pt 12 {r} call", "{r} care plan for patient 5", "pt 1 labs {r} yesterday", "#9 {r}"]))
 def test_a_range_of_minutes_never_yields_an_entry(a, b, form, template):
     result = parse_message(template.format(r=form.format(a=a, b=b)), date(2026, 11, 27))
     assert not result.entries

@@ -35,7 +35,9 @@ def log(session, roster: Roster, key: str, minutes: int, *, group: str, day: dat
 
 
 def active_minutes(session, patient_id: int) -> int:
-    return session.scalar(select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(TimeEntry.patient_id == patient_id, TimeEntry.voided_at.is_(None)))
+    return session.scalar(
+        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(TimeEntry.patient_id == patient_id, TimeEntry.voided_at.is_(None))
+    )
 
 
 def test_same_source_key_stores_once_and_reports_duplicate(session, roster):

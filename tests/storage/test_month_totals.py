@@ -38,7 +38,9 @@ def test_totals_match_entries_after_any_sequence(db, ops):
             elif kind == "void":
                 void_source(s, group, by=roster.doctor, reason="test")
             else:
-                replace_source(s, group, draft, revision=f"r{n}", performed_by=staff, logged_by=roster.doctor, source="cli", today=TODAY, max_minutes=240)
+                replace_source(
+                    s, group, draft, revision=f"r{n}", performed_by=staff, logged_by=roster.doctor, source="cli", today=TODAY, max_minutes=240
+                )
         for month in (date(2026, 10, 1), date(2026, 11, 1)):
             end = date(2026, 10, 31) if month.month == 10 else date(2026, 11, 30)
             kept = month_totals(s, month)

@@ -25,14 +25,8 @@ NOV = (date(2026, 11, 1), date(2026, 11, 30))
 
 def log(s: Session, staff, key: str, minutes: int, day: date, group: str, program: str | None = None) -> list[int]:
     result = log_entries(
-        s,
-        [EntryDraft(key, minutes, day, "care_plan", program)],
-        performed_by=staff,
-        logged_by=staff,
-        source="cli",
-        source_group=group,
-        today=TODAY,
-        max_minutes=240,
+        s, [EntryDraft(key, minutes, day, "care_plan", program)], performed_by=staff, logged_by=staff,
+        source="cli", source_group=group, today=TODAY, max_minutes=240,
     )
     return [e.id for e in result.entries]
 

@@ -137,15 +137,7 @@ class StandIn:
             self._ts += 1
             ts = f"{self._ts}.000100"
         if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://example.slack.com/",
-                "team": "Clinic",
-                "user": "ccmbot",
-                "team_id": "T0CLINIC",
-                "user_id": "UBOT",
-                "bot_id": "BBOT",
-            }
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Clinic", "user": "ccmbot", "team_id": "T0CLINIC", "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "chat.postMessage":
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
         if method == "chat.postEphemeral":
