@@ -244,7 +244,7 @@ class _Text:
 
     def unread(self) -> tuple[str, ...]:
         words = re.findall(r"[a-z0-9][a-z0-9'-]*", self.left)
-        return tuple(w for w in words if w not in _FILLER and w.rstrip("'s") not in _FILLER and not w.isdigit())
+        return tuple(w for w in words if w not in _FILLER and w.rstrip("'s") not in _FILLER)
 
 
 def _month(t: _Text) -> str | None:

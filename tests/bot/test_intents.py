@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.intents import classify, period_bounds
+from bot.intents import IntentName, classify, period_bounds
 
 CASES = [
     ("help", "help", {}),
@@ -92,3 +92,12 @@ def test_every_question_in_help_is_understood() -> None:
     assert len(examples) >= 15
     for example in examples:
         assert classify(example) is not None, example
+
+
+def test_a_number_the_grammar_did_not_use_is_named_not_dropped() -> None:
+    """"who's close to 20 min" is read as close (within 10 min of a code); the 20 it did not use
+    is named in the answer instead of vanishing."""
+    intent = classify("whos close to 20 min")
+    assert intent is not None and intent.name == IntentName.NEEDS_TIME and intent.slots.within == 10
+    assert intent.unread == ("20",)
+    assert classify("who is within 5 min for Dr. Okafor?").unread == ()
