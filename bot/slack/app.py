@@ -60,7 +60,7 @@ def build_bot(
     app.use(own_workspace_only(settings.slack_app_id))
     app.use(ignore_bots)
     app.use(drop_duplicates(database))
-    messages.register(app, assistant, inbox, handler)
+    messages.register(app, inbox, handler)
     for module in (commands, actions, views, home):
         module.register(app, assistant)
     app.error(log_error)

@@ -142,6 +142,6 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], request: BoltRequest
     inbox.accept(event_id, request.raw_body or json.dumps(body))
 
 
-def register(app: App, assistant: Assistant, inbox: Inbox, handler: MessageHandler) -> None:
+def register(app: App, inbox: Inbox, handler: MessageHandler) -> None:
     app.event("message")(partial(on_message, inbox=inbox, handler=handler))
     app.event("app_mention")(partial(on_mention, inbox=inbox))
