@@ -7,6 +7,7 @@ there is no global session.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,12 +53,49 @@ def _readonly_reconnects(context: Any) -> None:
         context.is_disconnect = True
 
 
+def _opened_read_only(dbapi_connection: Any) -> bool:
+    """Whether this connection can take SQLite's write lock. Asked of the connection itself, not
+    of the file's mode: a connection opened read-write still cannot write while the process
+    shares a WAL index that an earlier connection mapped read-only. A lock held by another
+    writer answers "locked" at once (no busy wait) and counts as writable."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        return "readonly" in str(exc)
+    finally:
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+    return False
+
+
+def _never_pool_read_only(engine: Engine) -> None:
+    """A connection that opened the file read-only stays read-only, and so does the WAL index
+    SQLite shares among all of the process's connections to that file, for as long as any of
+    them is open. So such a connection is closed when it is given back instead of waiting in
+    the pool: once the file is fixed and the requests in flight end, the next connection can
+    write again, without a restart."""
+
+    def opened(dbapi_connection: Any, record: Any) -> None:
+        record.info["read_only"] = _opened_read_only(dbapi_connection)
+
+    def given_back(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.get("read_only"):
+            record.invalidate()
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "checkin", given_back)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "handle_error", _readonly_reconnects)
+        _never_pool_read_only(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -37,9 +37,10 @@ def run_cmd(c: Context) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests each worker serves at once")
 @click.option("--no-scheduler", is_flag=True, help="Leave reminders to a separate `ccmbot scheduler` process")
 @pass_ctx
-def serve_cmd(c: Context, port: int, host: str, workers: int, no_scheduler: bool) -> None:
+def serve_cmd(c: Context, port: int, host: str, workers: int, threads: int, no_scheduler: bool) -> None:
     """Run the Slack app over HTTP (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) at POST /slack/events, under gunicorn."""
     from gunicorn.app.base import BaseApplication
 
@@ -59,7 +60,18 @@ def serve_cmd(c: Context, port: int, host: str, workers: int, no_scheduler: bool
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            settings = {"bind": f"{host}:{port}", "workers": workers, "accesslog": None, "timeout": 30, "child_exit": worker_exit}
+            # Threaded workers with a read deadline (bot.slack.worker): a slow client holds one
+            # thread for at most REQUEST_DEADLINE seconds, never a whole worker.
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "bot.slack.worker.BoundedThreadWorker",
+                "accesslog": None,
+                "timeout": 30,
+                "keepalive": 5,
+                "child_exit": worker_exit,
+            }
             for key, value in settings.items():
                 self.cfg.set(key, value)
 

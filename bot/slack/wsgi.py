@@ -61,7 +61,10 @@ class Routes:
             return _plain(start_response, "400 Bad Request", b"bad content length")
         if length > MAX_BODY:
             return _plain(start_response, "413 Content Too Large", b"request too large")
-        body = environ["wsgi.input"].read(length)
+        try:
+            body = environ["wsgi.input"].read(length)
+        except OSError:  # the client stopped sending, or too slowly (bot.slack.worker's deadline)
+            return _plain(start_response, "408 Request Timeout", b"request not received in time")
         if not self._signed(body, environ):
             return _plain(start_response, "401 Unauthorized", b"invalid request")
         if not well_formed(body, environ.get("CONTENT_TYPE", "")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -9,8 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.request import urlopen
 
 from sqlalchemy import select
@@ -115,3 +118,139 @@ def test_after_a_clean_stop_the_sqlite_file_alone_holds_every_entry(roster: Rost
     with copied.session() as s:
         assert len(s.scalars(select(TimeEntry.id)).all()) == 5
     copied.dispose()
+
+
+def _trickle(port: int, first: bytes, rest: bytes, closed_after: list[float]) -> None:
+    """A slow client: sends `first`, then `rest` a byte a second (each read well inside the
+    server's per-read timeout, so only the whole-request deadline can stop it), and notes when
+    the server closed the connection."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        try:
+            conn.sendall(first)
+            for byte in rest:
+                time.sleep(1)
+                conn.sendall(bytes([byte]))
+            conn.settimeout(30)
+            while conn.recv(4096):  # a 408, then the close
+                pass
+        except OSError:
+            pass
+    closed_after.append(time.monotonic() - started)
+
+
+def test_slow_clients_do_not_hold_up_slack_events(roster: Roster, standin: StandIn, tmp_path: Path) -> None:
+    """Four slow-trickle clients on a one-worker `ccmbot serve` (two stuck in their headers, two
+    in their bodies): a signed event is still answered at once, and each slow client is cut off
+    within the request deadline instead of holding a worker."""
+    path = tmp_path / "clinic.db"
+    database = Database(f"sqlite:///{path}")
+    with database.session() as s:
+        Roster(s).patient("123")
+        s.commit()
+    database.dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
+    standin.reset()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-scheduler"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    closed_after: list[float] = []
+    slow: list[threading.Thread] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not standin.of("auth.test"):
+            assert server.poll() is None and time.monotonic() < deadline, "gunicorn worker did not start"
+            time.sleep(0.1)
+        headers = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        body_next = headers + b"Content-Length: 400\r\n\r\n{"
+        for first, rest in [(b"POST /slack", b" " * 60), (headers, b"X-Pad: " + b"a" * 60), (body_next, b" " * 60), (body_next, b" " * 60)]:
+            slow.append(threading.Thread(target=_trickle, args=(port, first, rest, closed_after), daemon=True))
+            slow[-1].start()
+        time.sleep(2)  # every slow client is connected and mid-request
+        sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", standin)
+        answer = sender.event(fixture("event_message", event__ts="1795791600.000001", event_id="Ev0SLOW1"))
+        assert answer.status == 200
+        assert answer.seconds < 5, f"a signed event waited {answer.seconds:.1f} s behind slow clients"
+        for thread in slow:
+            thread.join(timeout=30)
+        # Cut off at the 10 s deadline (plus start-up slack), not after their 60 s of trickling.
+        assert len(closed_after) == 4 and max(closed_after) < 20, closed_after
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+
+
+def _without_root_file_access() -> None:
+    """Run as a root that file permissions apply to (tests run as root in containers, where a
+    chmod alone would not make a file read-only): drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
+    from the bounding set before exec."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _health(base: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urlopen(f"{base}/healthz", timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_a_database_read_only_at_start_is_written_once_writable_again(roster: Roster, standin: StandIn, tmp_path: Path) -> None:
+    """`ccmbot serve` started on a SQLite file it cannot write: /healthz and `ccmbot health` say
+    so, and events are refused (Slack retries them) without anything stored. Once the file is
+    writable again, new events and the retry of the refused one are logged, without a restart."""
+    path = tmp_path / "clinic.db"
+    database = Database(f"sqlite:///{path}")
+    with database.session() as s:
+        Roster(s).patient("123")
+        s.commit()
+    database.close()
+    path.chmod(0o444)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
+    standin.reset()
+    health_cmd = [sys.executable, "-m", "bot.cli", "health"]
+    checked = subprocess.run(health_cmd, cwd=tmp_path, env=env, preexec_fn=_without_root_file_access, capture_output=True, text=True, timeout=60)
+    assert checked.returncode != 0 and "not writable" in checked.stdout + checked.stderr
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-scheduler"],
+        cwd=tmp_path, env=env, preexec_fn=_without_root_file_access, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not standin.of("auth.test"):
+            assert server.poll() is None and time.monotonic() < deadline, "gunicorn worker did not start"
+            time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        status, detail = _health(base)
+        assert status == 503 and str(detail["database"]).startswith("not writable"), detail
+        sender = SignedSender(f"{base}/slack/events", standin)
+        refused = fixture("event_message", event__ts="1795791600.000001", event_id="Ev0READONLY1")
+        assert sender.event(refused).status >= 500  # not acknowledged: Slack will retry it
+        for written in tmp_path.glob("clinic.db*"):  # what an operator runs: chmod 644 clinic.db*
+            written.chmod(0o644)
+        # The pool replaces its read-only connections as they fail or are checked out.
+        deadline = time.monotonic() + 15
+        while (answer := _health(base))[0] != 200:
+            assert time.monotonic() < deadline, f"still unhealthy 15 s after the file was fixed: {answer}"
+            time.sleep(0.2)
+        assert answer[1]["database"] == "ok", answer
+        assert sender.event(fixture("event_message", event__ts="1795791600.000002", event_id="Ev0READONLY2")).status == 200
+        assert sender.event(refused, retry=1).status == 200
+        standin.wait_for("chat.postEphemeral", 2, timeout=30)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    reopened = Database(f"sqlite:///{path}", migrate=False)
+    with reopened.session() as s:
+        assert len(s.scalars(select(TimeEntry.id)).all()) == 2
+    reopened.close()
