@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.billing import PROGRAMS as LOGGED_PROGRAMS
 from bot.billing import Policy
 from bot.config import Settings
 from bot.evaluation import month_results, policy_from, short_candidates, stream_month_results
@@ -120,8 +121,8 @@ class EntryForm:
                 errors["date"] = "That day is in the future; time can only be logged for today or earlier."
             elif day < oldest:
                 errors["date"] = f"That day is before {oldest:%B %Y}; Slack takes last month and this month. An admin can back-fill with `ccmbot log`."
-        if self.program and self.program not in ("CCM", "PCM", "RPM"):
-            errors["program"] = "Pick CCM, PCM or RPM, or leave it empty for the patient's program."
+        if self.program and self.program not in LOGGED_PROGRAMS:
+            errors["program"] = "Pick CCM, PCM, RPM or BHI, or leave it empty for the patient's program."
         if len(self.patient.strip()) > KEY_MAX:
             errors["patient"] = f"A patient key is at most {KEY_MAX} characters."
         if len(self.note) > NOTE_MAX:

@@ -31,10 +31,12 @@ from storage.queries import (
     fixed_scope,
     key_ranges,
     keys_scope,
+    last_live_rpm_contact,
     minutes_between,
+    other_practitioner_minutes,
     panel,
     patients_between,
-    patients_with_interactive_contact,
+    visit_in,
 )
 from storage.records import ConsentState, PatientRecord
 
@@ -137,9 +139,10 @@ class _Inputs:
     rows: list[PatientRecord]
     history: dict[int, list[ConsentState]]
     complex_ids: set[int]
-    interactive: set[int]
+    contact: dict[int, date]  # the last live RPM call of the month, per patient
     by_day: dict[int, list[tuple[str, str, date, int]]]  # dated minutes, where dates matter
     until_day: dict[int, list[tuple[str, str, int]]] | None  # the month up to as_of, undated
+    others: dict[int, list[tuple[str, date, int]]]  # practitioner time not by the billing practitioner
 
 
 def _inputs(session: Session, month: date, policy: Policy, scope: PatientScope, as_of: date | None) -> _Inputs:
@@ -148,22 +151,45 @@ def _inputs(session: Session, month: date, policy: Policy, scope: PatientScope, 
     until = min(last, as_of) if as_of is not None else last
     rows = panel(session, first, last, scope=scope, with_consents=False)
     if not rows:
-        return _Inputs(first, [], {}, set(), set(), {}, None)
+        return _Inputs(first, [], {}, set(), {}, {}, None, {})
     history = consent_history(session, last, scope)
     for row in rows:
         # The history is oldest first, so the last row per program is the consent as of the month's end.
         row.consents = {c.program: c for c in history.get(row.patient_id, [])}
     complex_ids = complex_mdm_patients(session, first, scope)
-    interactive = patients_with_interactive_contact(session, first, until, scope)
-    # Minutes by day matter only when consent starts inside the month (they are gated by its
-    # date) or when the date of service is the threshold day; everyone else's minutes count
-    # whole, from the month totals or, for the month as it stood on a day, summed up to it.
+    contact = last_live_rpm_contact(session, first, until, scope)
+    # Minutes by day matter only when consent starts inside the month or the initiating visit
+    # falls in it (minutes before either do not count), or when the date of service is the
+    # threshold day; everyone else's minutes count whole, from the month totals or, for the
+    # month as it stood on a day, summed up to it.
     if policy.date_of_service == "threshold_date":
         by_day = dated_minutes(session, first, until, scope)
     else:
-        by_day = dated_minutes(session, first, until, scope, consent_changed_in(first, last, scope))
+        dates_matter = union(consent_changed_in(first, last, scope), visit_in(first, last, scope)).subquery()
+        by_day = dated_minutes(session, first, until, scope, select(dates_matter.c.patient_id))
     until_day = minutes_between(session, first, until, scope) if as_of is not None else None
-    return _Inputs(first, rows, history, complex_ids, interactive, by_day, until_day)
+    others = other_practitioner_minutes(session, first, until, scope)
+    return _Inputs(first, rows, history, complex_ids, contact, by_day, until_day, others)
+
+
+def _as_clinical_staff(minutes: tuple[Minutes, ...], others: list[tuple[str, date, int]]) -> tuple[Minutes, ...]:
+    """Move practitioner minutes performed by another practitioner to the clinical staff track:
+    they count toward 99490/99439 (and the other staff ladders), never toward 99491/99437."""
+    dated = any(m.day is not None for m in minutes)
+    moved: dict[tuple[str, date | None], int] = {}
+    for program, day, count in others:
+        key = (program, day if dated else None)
+        moved[key] = moved.get(key, 0) + count
+    out: list[Minutes] = []
+    for m in minutes:
+        if m.track == "practitioner" and (m.program, m.day) in moved:
+            shift = min(m.minutes, moved.pop((m.program, m.day)))
+            if m.minutes > shift:
+                out.append(m._replace(minutes=m.minutes - shift))
+            out.append(Minutes(m.program, "clinical_staff", shift, m.day))
+        else:
+            out.append(m)
+    return tuple(out)
 
 
 def _evaluate_each(inputs: _Inputs, policy: Policy) -> Iterator[PatientMonth]:
@@ -177,15 +203,22 @@ def _evaluate_each(inputs: _Inputs, policy: Policy) -> Iterator[PatientMonth]:
             minutes = tuple(Minutes(p, t, m) for p, t, m in inputs.until_day.get(pid, ()))
         else:
             minutes = tuple(Minutes(p, t, m) for p, t, m in row.logged())
+        if pid in inputs.others:
+            minutes = _as_clinical_staff(minutes, inputs.others[pid])
+        practitioner = row.billing_practitioner_id
         facts = MonthFacts(
             month=first,
             minutes=minutes,
-            consents=tuple(ConsentEvent(c.program, c.status, c.effective_date) for c in inputs.history.get(pid, ())),
+            consents=tuple(
+                ConsentEvent(c.program, c.status, c.effective_date, c.practitioner_id is None or c.practitioner_id == practitioner)
+                for c in inputs.history.get(pid, ())
+            ),
             chronic_conditions=row.chronic_conditions,
             care_plan_date=row.care_plan_date,
             initiating_visit_date=row.initiating_visit_date,
             complex_mdm=pid in inputs.complex_ids,
             enrolments=row.programs,
-            rpm_interactive=pid in inputs.interactive,
+            rpm_last_contact=inputs.contact.get(pid),
+            has_billing_practitioner=practitioner is not None,
         )
         yield PatientMonth(row, facts, evaluate(facts, policy))

@@ -108,7 +108,7 @@ _SLOT_MONTH = re.compile(
     rf"\b(?:(?P<this>this|current)\s+month|(?P<last>last|previous|prior)\s+month|(?P<iso>\d{{4}})-(?P<m>\d{{1,2}})\b"
     rf"|(?P<name>{_MONTH_NAME})\.?(?:\s+(?P<year>\d{{4}}))?)\b"
 )
-_PROGRAM = re.compile(r"\b(ccm|pcm|rpm|apcm)\b")
+_PROGRAM = re.compile(r"\b(ccm|pcm|rpm|bhi|apcm)\b")
 _WITHIN = re.compile(r"\bwithin\s+(\d{1,3})\s*(?:min(?:ute)?s?|m)?\b")
 _CLOSE = re.compile(r"\b(?:close|closest|near|nearly|almost(?:\s+there)?)\b(?!\s+(?:month|out))")
 _BEFORE_DAY = re.compile(r"\b(?:before|by|until|til|till)\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b")
@@ -175,6 +175,8 @@ _REASONS: list[tuple[str, re.Pattern[str]]] = [
     ("no_care_plan", re.compile(r"\bcare\s*plans?\b")),
     ("no_initiating_visit", re.compile(r"\binitiating\s+visits?\b|\b(?:initial|intake)\s+visits?\b|\bvisit\s+(?:is\s+)?too\s+old\b")),
     ("too_few_conditions", re.compile(r"\b(?:enough|too\s+few|fewer|2\+?|two)\s+(?:chronic\s+)?conditions?\b|\bconditions?\b")),
+    ("no_billing_practitioner", re.compile(r"\b(?:no|without\s+a|missing)\s+(?:billing\s+)?(?:practitioner|doctor|provider|physician)s?\b")),
+    ("consent_other_practitioner", re.compile(r"\bconsent\w*\s+(?:for|from|to)\s+(?:another|other|a\s+different|the\s+old|previous)\b|\b(?:new|changed)\s+(?:billing\s+)?(?:practitioner|doctor|provider)\b")),
     ("consent_revoked", re.compile(r"\brevoked?\b|\bwithdr[ae]w\w*\b")),
     ("no_consent", re.compile(r"\bconsent\w*\b")),
     ("no_interactive_communication", re.compile(r"\b(?:no|without|missing)\s+(?:interactive\s+)?(?:call|contact)s?\b|\binteractive\b")),

@@ -618,7 +618,7 @@ _ACTIVITY_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
-_PROGRAM = re.compile(r"\b(ccm|pcm|rpm)\b")
+_PROGRAM = re.compile(r"\b(ccm|pcm|rpm|bhi)\b")
 _LOG_VERBS = re.compile(r"\b(?:spent|logged|log|logging|did|done|worked|took|min(?:ute)?s?\s+(?:on|with|for|re)|for\s+\d+\s+min)\b")
 
 

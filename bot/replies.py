@@ -46,7 +46,9 @@ REASON_WORDS = {
     "no_initiating_visit": "no initiating visit in the allowed window",
     "below_threshold": "below the first threshold",
     "program_conflict": "billed under another program this month",
-    "no_interactive_communication": "no interactive call logged under RPM",
+    "no_interactive_communication": "no live call logged under RPM on or after its consent",
+    "no_billing_practitioner": "no billing practitioner on file",
+    "consent_other_practitioner": "consent was given for another billing practitioner",
 }
 
 # What each activity is called in a reply (the stored names are the keys).

@@ -58,7 +58,21 @@ def short_of_first_code(first: date, last: date, first_code: Mapping[str, int], 
     30, the staff minutes alone are what is sure to count."""
     sure = _counted if practitioner_always_counts else (lambda program: _column(program, "clinical_staff"))
     short = [and_(or_(_enrolled(program), _logged(program) > 0), sure(program) < first_code[program]) for program in PROGRAMS]
-    return _with_totals(first).where(or_(*short, _consent_changed(first, last)))
+    return _with_totals(first).where(or_(*short, _consent_changed(first, last), _visit_in(first, last)))
+
+
+def _visit_in(first: date, last: date) -> ColumnElement[bool]:
+    """An initiating visit inside the month: the minutes before it do not count."""
+    return and_(Patient.initiating_visit_date >= first, Patient.initiating_visit_date <= last)
+
+
+def _consent_for_another_practitioner() -> ColumnElement[bool]:
+    """A consent row given for someone other than today's billing practitioner."""
+    return exists().where(
+        Consent.patient_id == Patient.id,
+        Consent.practitioner_id.is_not(None),
+        or_(Patient.billing_practitioner_id.is_(None), Consent.practitioner_id != Patient.billing_practitioner_id),
+    )
 
 
 def with_countable_minutes(first: date) -> Select[Any]:
@@ -85,18 +99,21 @@ def _consent_clean(program: str, first: date) -> ColumnElement[bool]:
 def possibly_blocked(first: date, last: date, conditions_needed: Mapping[str, int], until: date | None = None) -> Select[Any]:
     """Patients that may have a blocker other than too few minutes in the month: consent not
     granted before the month (or changed inside it), too few conditions, no care plan or
-    initiating visit in its window, a program conflict, RPM without a live call."""
+    initiating visit in its window, a program conflict, RPM without a live call, no billing
+    practitioner, or consent given for another practitioner."""
     until = until or last
     takes_part = {program: or_(_enrolled(program), _logged(program) > 0) for program in PROGRAMS}
     live_call = Patient.id.in_(select(TimeEntry.patient_id).where(text(LIVE_RPM_CALL), TimeEntry.service_date >= first, TimeEntry.service_date <= until))
     # An initiating visit counts up to a year before the program's start, which is never after
     # the month's end: a visit older than a year before the month's end is worth a look.
     visit_window = last - timedelta(days=366)
-    clinical = or_(takes_part["CCM"], takes_part["PCM"])
+    clinical = or_(takes_part["CCM"], takes_part["PCM"], takes_part["BHI"])
     reasons = [
+        and_(or_(*takes_part.values()), Patient.billing_practitioner_id.is_(None)),
+        _consent_for_another_practitioner(),
         _consent_changed(first, last),
         *(and_(takes_part[program], ~_consent_clean(program, first)) for program in PROGRAMS),
-        and_(clinical, Patient.chronic_conditions < max(conditions_needed.values())),
+        and_(or_(takes_part["CCM"], takes_part["PCM"]), Patient.chronic_conditions < max(conditions_needed.values())),
         and_(clinical, or_(Patient.care_plan_date.is_(None), Patient.care_plan_date > last)),
         and_(
             clinical,

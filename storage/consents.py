@@ -34,7 +34,7 @@ def record_consent(
 ) -> Consent | None:
     """Add a consent row (history is never overwritten). Returns None when it would change nothing."""
     if program not in {p.value for p in Program}:
-        raise InvalidValue(f"{program!r} is not a program; use CCM, PCM or RPM.")
+        raise InvalidValue(f"{program!r} is not a program; use CCM, PCM, RPM or BHI.")
     if status not in {s.value for s in ConsentStatus}:
         raise InvalidValue(f"{status!r} is not a consent status; use granted, declined or revoked.")
     if method is not None and method not in CONSENT_METHODS:
@@ -42,7 +42,10 @@ def record_consent(
     if effective_date > today:
         raise FutureDate(f"{effective_date.isoformat()} is in the future; consent can only be recorded for today or earlier.")
     latest = current_consent(session, patient, program)
-    if latest and (latest.status, latest.method, latest.effective_date) == (status, method, effective_date):
+    # A grant is given for the billing practitioner of the day: after a change of practitioner
+    # the same grant again is new consent, not a repeat.
+    practitioner_id = patient.billing_practitioner_id
+    if latest and (latest.status, latest.method, latest.effective_date, latest.practitioner_id) == (status, method, effective_date, practitioner_id):
         return None
     consent = Consent(
         patient_id=patient.id,
@@ -52,6 +55,7 @@ def record_consent(
         effective_date=effective_date,
         recorded_by_id=by.id if by else None,
         recorded_at=utcnow(),
+        practitioner_id=practitioner_id,
     )
     session.add(consent)
     session.flush()
@@ -62,6 +66,6 @@ def record_consent(
         "consent",
         consent.id,
         None if latest is None else {"status": latest.status, "method": latest.method, "date": latest.effective_date.isoformat()},
-        {"patient_id": patient.id, "program": program, "status": status, "method": method, "date": effective_date.isoformat()},
+        {"patient_id": patient.id, "program": program, "status": status, "method": method, "date": effective_date.isoformat(), "practitioner_id": practitioner_id},
     )
     return consent

@@ -114,7 +114,7 @@ def check_entry(session: Session, draft: EntryDraft, *, today: date, max_minutes
     if draft.activity not in ACTIVITIES:
         raise InvalidValue(f"{draft.activity!r} is not an activity; use one of: {', '.join(ACTIVITIES)}.")
     if draft.program is not None and draft.program not in {p.value for p in Program}:
-        raise InvalidValue(f"{draft.program!r} is not a program; use CCM, PCM or RPM.")
+        raise InvalidValue(f"{draft.program!r} is not a program; use CCM, PCM, RPM or BHI.")
     return require_active_patient(session, draft.patient_key)
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.records import TOTAL_KEYS
@@ -73,9 +73,10 @@ class Program(enum.StrEnum):
     CCM = "CCM"
     PCM = "PCM"
     RPM = "RPM"
+    BHI = "BHI"
 
 
-ENROLMENT_PROGRAMS = ("CCM", "PCM", "RPM", "APCM")
+ENROLMENT_PROGRAMS = ("CCM", "PCM", "RPM", "BHI", "APCM")
 
 
 @lru_cache(maxsize=256)
@@ -166,6 +167,9 @@ class Consent(Base):
     effective_date: Mapped[date] = mapped_column(Date)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The billing practitioner the consent was given for: a new billing practitioner needs new
+    # consent (cms-rules E4), so a grant for another practitioner does not gate billing.
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 class PatientMonthFact(Base):
@@ -178,11 +182,16 @@ class PatientMonthFact(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     month: Mapped[date] = mapped_column(Date)  # first day of the month
     complex_mdm: Mapped[bool] = mapped_column(Boolean, default=False)
+    complex_reason: Mapped[str | None] = mapped_column(String(200))
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    marked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # An RPM entry that was a live call with the patient (99457's interactive communication). Queries
 # that want the partial index below must say exactly this: planners match the text, not its meaning.
 LIVE_RPM_CALL = "program = 'RPM' AND interactive AND voided_at IS NULL"
+# Active practitioner time: who performed it decides whether it counts toward 99491/99437.
+PRACTITIONER_ENTRY = "track = 'practitioner' AND voided_at IS NULL"
 
 
 class TimeEntry(Base):
@@ -198,6 +207,12 @@ class TimeEntry(Base):
         # RPM calls with the patient (live contact, 99457): a handful of the month's rows, found
         # without reading the rest. Partial: both SQLite and PostgreSQL keep only those rows.
         Index("ix_time_entries_live_rpm", "service_date", "patient_id", sqlite_where=text(LIVE_RPM_CALL), postgresql_where=text(LIVE_RPM_CALL)),
+        # Practitioner time with its performer: the minority of the month's rows, found without the rest.
+        Index(
+            "ix_time_entries_practitioner",
+            "service_date", "patient_id", "performed_by_id", "program", "minutes",
+            sqlite_where=text(PRACTITIONER_ENTRY), postgresql_where=text(PRACTITIONER_ENTRY),
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -254,6 +269,9 @@ class MonthTotal(Base):
     rpm_practitioner: Mapped[int] = mapped_column(Integer, default=0)
     rpm_clinical_staff: Mapped[int] = mapped_column(Integer, default=0)
     rpm_non_clinical: Mapped[int] = mapped_column(Integer, default=0)
+    bhi_practitioner: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bhi_clinical_staff: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bhi_non_clinical: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):
@@ -319,3 +337,24 @@ class SlackEvent(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class FeeScheduleAmount(Base):
+    """One code's payment for a service year, computed from CMS's Physician Fee Schedule RVU
+    file (`ccmbot amounts import`). A year with rows here is paid at these official amounts;
+    codes and years without rows fall back to the built-in estimates, and say so."""
+
+    __tablename__ = "fee_schedule_amounts"
+    __table_args__ = (UniqueConstraint("year", "code", "setting", name="uq_fee_schedule_amounts_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[float] = mapped_column(Float)
+    setting: Mapped[str] = mapped_column(String(16))  # non_facility | facility
+    conversion_factor: Mapped[float] = mapped_column(Float)
+    gpci: Mapped[str | None] = mapped_column(String(40))  # "work,pe,mp" when a locality was given
+    source: Mapped[str] = mapped_column(String(200))  # the file's name
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from storage.models import LIVE_RPM_CALL, TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
+from storage.models import LIVE_RPM_CALL, PRACTITIONER_ENTRY, TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
 from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 
 # Which patients a read covers: a SELECT of patient ids (run inside the database, so a scope of
@@ -109,7 +109,7 @@ def latest_consents(session: Session, as_of: date, scope: PatientScope = None) -
     per key is cheaper than a window function over the whole history.
     """
     query = (
-        select(Consent.patient_id, Consent.program, Consent.status, Consent.method, Consent.effective_date)
+        select(Consent.patient_id, Consent.program, Consent.status, Consent.method, Consent.effective_date, Consent.practitioner_id)
         .where(Consent.effective_date <= as_of)
         .order_by(Consent.patient_id, Consent.program, Consent.effective_date, Consent.id)
     )
@@ -127,14 +127,14 @@ def latest_consents(session: Session, as_of: date, scope: PatientScope = None) -
 def consent_history(session: Session, until: date, scope: PatientScope = None) -> dict[int, list[ConsentState]]:
     """Every consent row dated on or before `until`, oldest first, per patient."""
     query = (
-        select(Consent.patient_id, Consent.program, Consent.status, Consent.method, Consent.effective_date)
+        select(Consent.patient_id, Consent.program, Consent.status, Consent.method, Consent.effective_date, Consent.practitioner_id)
         .where(Consent.effective_date <= until)
         .order_by(Consent.patient_id, Consent.effective_date, Consent.id)
     )
     query = _in_scope(query, Consent.patient_id, scope)
     out: dict[int, list[ConsentState]] = {}
-    for patient_id, program, status, method, when in session.connection().execute(query).all():
-        out.setdefault(patient_id, []).append(ConsentState(program, status, method, when))
+    for patient_id, program, status, method, when, practitioner_id in session.connection().execute(query).all():
+        out.setdefault(patient_id, []).append(ConsentState(program, status, method, when, practitioner_id))
     return out
 
 
@@ -301,12 +301,44 @@ def minutes_between(session: Session, start: date, end: date, scope: PatientScop
     return out
 
 
-def patients_with_interactive_contact(session: Session, start: date, end: date, scope: PatientScope = None) -> set[int]:
-    """Patients with at least one active RPM entry in the dates that was real-time contact with
-    the patient or a caregiver (a call or visit, not a voicemail or a text). Read through the
-    partial index of those entries, which holds a few rows of the month's thousands."""
-    query = select(TimeEntry.patient_id).where(text(LIVE_RPM_CALL), TimeEntry.service_date >= start, TimeEntry.service_date <= end).distinct()
-    return set(session.scalars(_in_scope(query, TimeEntry.patient_id, scope)))
+def last_live_rpm_contact(session: Session, start: date, end: date, scope: PatientScope = None) -> dict[int, date]:
+    """Per patient, the last day in the dates of an active RPM entry that was real-time contact
+    with the patient or a caregiver (a call or visit, not a voicemail or a text). Read through
+    the partial index of those entries, which holds a few rows of the month's thousands."""
+    query = (
+        select(TimeEntry.patient_id, func.max(TimeEntry.service_date))
+        .where(text(LIVE_RPM_CALL), TimeEntry.service_date >= start, TimeEntry.service_date <= end)
+        .group_by(TimeEntry.patient_id)
+    )
+    return {patient_id: day for patient_id, day in session.connection().execute(_in_scope(query, TimeEntry.patient_id, scope))}
+
+
+def other_practitioner_minutes(session: Session, start: date, end: date, scope: PatientScope = None) -> dict[int, list[tuple[str, date, int]]]:
+    """Per patient, (program, day, minutes) of active practitioner time in the dates performed
+    by a practitioner who is not the patient's billing practitioner. 99491/99437 count only the
+    billing practitioner's own time (cms-rules T2); this time counts as clinical staff time."""
+    query = (
+        select(TimeEntry.patient_id, TimeEntry.program, TimeEntry.service_date, func.sum(TimeEntry.minutes))
+        .join(Patient, Patient.id == TimeEntry.patient_id)
+        .where(
+            text(PRACTITIONER_ENTRY),
+            TimeEntry.service_date >= start,
+            TimeEntry.service_date <= end,
+            or_(Patient.billing_practitioner_id.is_(None), Patient.billing_practitioner_id != TimeEntry.performed_by_id),
+        )
+        .group_by(TimeEntry.patient_id, TimeEntry.program, TimeEntry.service_date)
+    )
+    out: dict[int, list[tuple[str, date, int]]] = {}
+    for patient_id, program, day, minutes in session.connection().execute(_in_scope(query, TimeEntry.patient_id, scope)):
+        out.setdefault(patient_id, []).append((program, day, int(minutes)))
+    return out
+
+
+def visit_in(start: date, end: date, scope: PatientScope = None) -> Select[Any]:
+    """Patients (of the scope) whose initiating visit falls between two days: minutes before it
+    do not count, so their minutes need their dates."""
+    query = select(Patient.id).where(Patient.initiating_visit_date >= start, Patient.initiating_visit_date <= end)
+    return _in_scope(query, Patient.id, scope)
 
 
 def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:

@@ -12,7 +12,7 @@ from datetime import date
 from itertools import compress
 from typing import NamedTuple
 
-PROGRAMS = ("CCM", "PCM", "RPM")
+PROGRAMS = ("CCM", "PCM", "RPM", "BHI")
 TRACKS = ("practitioner", "clinical_staff", "non_clinical")
 
 # minutes[program][track] -> total minutes
@@ -26,9 +26,10 @@ class ConsentState(NamedTuple):
     status: str  # granted | declined | revoked
     method: str | None
     effective_date: date
+    practitioner_id: int | None = None  # the billing practitioner it was given for
 
 
-# The nine month-total columns in one fixed order: (program, track) for each position.
+# The twelve month-total columns in one fixed order: (program, track) for each position.
 TOTAL_KEYS: tuple[tuple[str, str], ...] = tuple((p, t) for p in PROGRAMS for t in TRACKS)
 NO_MINUTES: tuple[int, ...] = (0,) * len(TOTAL_KEYS)
 
@@ -66,7 +67,7 @@ class PatientRecord:
 
 def non_zero(values: Sequence[int]) -> Iterator[tuple[tuple[str, str], int]]:
     """((program, track), minutes) for the non-zero month totals in TOTAL_KEYS order.
-    compress() and filter() walk the nine columns in C and hand over only the non-zero ones."""
+    compress() and filter() walk the twelve columns in C and hand over only the non-zero ones."""
     return zip(compress(TOTAL_KEYS, values), filter(None, values), strict=True)
 
 

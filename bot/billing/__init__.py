@@ -2,6 +2,7 @@
 
 from bot.billing.engine import (
     CONDITIONS_NEEDED,
+    PROGRAMS,
     Blocker,
     CodeLine,
     ConsentEvent,
@@ -15,4 +16,4 @@ from bot.billing.engine import (
     first_code_minutes,
 )
 
-__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "code_amount", "evaluate", "CONDITIONS_NEEDED", "first_code_minutes"]
+__all__ = ["Blocker", "CodeLine", "ConsentEvent", "MonthFacts", "MonthResult", "Minutes", "NextThreshold", "Policy", "code_amount", "evaluate", "CONDITIONS_NEEDED", "PROGRAMS", "first_code_minutes"]

@@ -14,10 +14,13 @@ from typing import NamedTuple
 from bot.billing.rules import Ladder, YearRules, rules_for
 from bot.months import month_bounds
 
-PROGRAMS = ("CCM", "PCM", "RPM")
+PROGRAMS = ("CCM", "PCM", "RPM", "BHI")
 COUNTED_TRACKS = ("practitioner", "clinical_staff")
-# Qualifying chronic conditions a program needs (cms-rules E1); RPM needs none.
+# Qualifying chronic conditions a program needs (cms-rules E1); RPM needs none, and BHI's
+# behavioral health condition is attested by enrolling the patient in BHI.
 CONDITIONS_NEEDED = {"CCM": 2, "PCM": 1}
+# Programs that need an initiating visit by the billing practitioner before minutes count (E5).
+VISIT_PROGRAMS = ("CCM", "PCM", "BHI")
 
 
 # The small value types are NamedTuples: the report makes hundreds of thousands of them, and a
@@ -36,6 +39,9 @@ class ConsentEvent(NamedTuple):
     program: str
     status: str  # granted | declined | revoked
     day: date
+    # Given for the patient's billing practitioner of today? Consent is to one practitioner's
+    # services: after a change of billing practitioner, an old grant no longer counts (E4).
+    for_billing_practitioner: bool = True
 
 
 class MonthFacts(NamedTuple):
@@ -47,7 +53,11 @@ class MonthFacts(NamedTuple):
     initiating_visit_date: date | None = None
     complex_mdm: bool = False
     enrolments: tuple[str, ...] = ("CCM",)
-    rpm_interactive: bool = False  # at least one RPM call with the patient or caregiver this month
+    # The last day this month of an RPM entry flagged as live contact (a call or video with the
+    # patient or caregiver; never a voicemail or a text). 99457/99458/99470 need one on or after
+    # the RPM consent.
+    rpm_last_contact: date | None = None
+    has_billing_practitioner: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,9 @@ class Policy:
     cap_99437: int = 1
     date_of_service: str = "month_end"  # or "threshold_date"
     amounts: dict[int, dict[str, float]] = field(default_factory=dict)  # per-year overrides
+    # Per year, the codes whose amounts came from CMS's own fee schedule file (official); any
+    # other amount of a year whose built-in table is an estimate is shown as an estimate.
+    official: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 class CodeLine(NamedTuple):
@@ -147,6 +160,12 @@ def _consent_start(events: list[ConsentEvent], first: date, last: date) -> tuple
     return None, "consent_revoked" if revoked else "no_consent"
 
 
+def _no_contact_detail(contact: date | None, start: date | None) -> str:
+    if contact is not None and start is not None:
+        return f"the last live call logged under RPM ({contact.isoformat()}) was before the RPM consent ({start.isoformat()})"
+    return "no live call with the patient or caregiver logged under RPM this month (a voicemail or a text is not one)"
+
+
 def _program_start(events: list[ConsentEvent]) -> date | None:
     return next((e.day for e in events if e.status == "granted"), None)
 
@@ -164,21 +183,29 @@ def _subtract_year(day: date) -> date:
 
 def _gates(facts: MonthFacts, program: str, events: list[ConsentEvent], first: date, last: date) -> tuple[date | None, list[Blocker]]:
     blockers: list[Blocker] = []
-    start, reason = _consent_start(events, first, last)
+    if not facts.has_billing_practitioner:
+        blockers.append(Blocker(program, "no_billing_practitioner", "no billing practitioner on file: set one before this month can be billed"))
+    # A grant counts only for the billing practitioner it was given to; a revocation always counts.
+    current = [e for e in events if e.for_billing_practitioner or e.status != "granted"]
+    start, reason = _consent_start(current, first, last)
+    if reason == "no_consent" and any(e.status == "granted" and not e.for_billing_practitioner for e in events):
+        reason = "consent_other_practitioner"
     if reason == "no_consent":
         blockers.append(Blocker(program, reason, f"no {program} consent on file by {last:%b} {last.day}"))
     elif reason == "consent_revoked":
         blockers.append(Blocker(program, reason, f"{program} consent was revoked before {first:%B}"))
+    elif reason == "consent_other_practitioner":
+        blockers.append(Blocker(program, reason, f"{program} consent was given for another billing practitioner: record new consent"))
     if program == "RPM":
         return start, blockers
-    needed = CONDITIONS_NEEDED[program]
+    needed = CONDITIONS_NEEDED.get(program, 0)
     if facts.chronic_conditions < needed:
         blockers.append(
             Blocker(program, "too_few_conditions", f"{program} needs {needed}+ qualifying chronic condition(s); {facts.chronic_conditions} on file")
         )
     if facts.care_plan_date is None or facts.care_plan_date > last:
         blockers.append(Blocker(program, "no_care_plan", f"no care plan on file by {last.isoformat()}"))
-    program_start = _program_start(events) or first
+    program_start = _program_start(current) or _program_start(events) or first
     visit = facts.initiating_visit_date
     if visit is None or visit > last or visit < _subtract_year(program_start):
         blockers.append(
@@ -188,6 +215,8 @@ def _gates(facts: MonthFacts, program: str, events: list[ConsentEvent], first: d
                 "no initiating visit on file" if visit is None else f"initiating visit {visit.isoformat()} is outside the allowed window",
             )
         )
+    elif start is not None and visit > start:
+        start = visit  # minutes before the initiating visit do not count
     return start, blockers
 
 
@@ -253,10 +282,14 @@ def _best(choices: list[_Choice]) -> _Choice | None:
     return max(billable, key=lambda c: c.total) if billable else None
 
 
-def _next(choices: list[_Choice], best: _Choice | None, policy: Policy) -> NextThreshold | None:
+def _next(rules: YearRules, choices: list[_Choice], best: _Choice | None, policy: Policy) -> NextThreshold | None:
     if best is not None:
         step = best.ladder.next_step(best.minutes, _cap(best.ladder, policy))
-        return NextThreshold(best.ladder.program, step[0], step[1], best.minutes) if step else None
+        if step:
+            return NextThreshold(best.ladder.program, step[0], step[1], best.minutes)
+        # The best family has nothing further (99470 covers 10-19 minutes): another family's
+        # base code may still pay more, as 99457 does at 20 minutes.
+        choices = [c for c in choices if c is not best and _amount(rules, policy, c.ladder.base) > best.total]
     steps = [(c, c.ladder.next_step(c.minutes, _cap(c.ladder, policy))) for c in choices]
     reachable = [(choice, s) for choice, s in steps if s is not None]
     if not reachable:
@@ -281,7 +314,7 @@ def _month_context(month: date) -> tuple[date, date, YearRules, dict[str, tuple[
     """A month's bounds, rules and ladders: the same for every patient of a report, so worked out once."""
     first, last = month_bounds(month)
     rules = rules_for(first.year)
-    return first, last, rules, {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
+    return first, last, rules, {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm, "BHI": rules.bhi}
 
 
 def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
@@ -306,9 +339,15 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
         staff = sum(m.minutes for m in pools["clinical_staff"])
         counted[program] = practitioner + staff
         choices = _choices(rules, policy, ladders[program], practitioner, staff, facts.complex_mdm)
+        complex_month = next((c for c in choices if c.ladder.needs_complex_mdm), None)
+        if complex_month is not None and complex_month.lines:
+            # A month marked complex bills the complex ladder once it reaches 99487's 60 minutes;
+            # below that, the month may still bill 99490 or 99491 (the CCM families exclude
+            # each other, so only one is ever billed).
+            choices = [complex_month]
         best = _best(choices)
-        if program == "RPM" and not facts.rpm_interactive:
-            gate_blockers.append(Blocker("RPM", "no_interactive_communication", "no call with the patient or caregiver logged under RPM this month"))
+        if program == "RPM" and (facts.rpm_last_contact is None or start is None or facts.rpm_last_contact < start):
+            gate_blockers.append(Blocker("RPM", "no_interactive_communication", _no_contact_detail(facts.rpm_last_contact, start)))
         if program in ("CCM", "PCM") and "APCM" in facts.enrolments:
             gate_blockers.append(Blocker(program, "program_conflict", f"{program} is bundled into APCM for this patient"))
         if best is None:
@@ -333,7 +372,12 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
             if policy.date_of_service == "threshold_date":
                 day = _threshold_day(best, pools, policy)
                 dos = max(dos, day) if dos and day else (day or dos)
-        step = _next(choices, best, policy)
+        complex_month = next((c for c in choices if c.ladder.needs_complex_mdm), None)
+        if complex_month is not None and not complex_month.lines and best is not None and best.total < _amount(rules, policy, "99487"):
+            # A month marked complex aims at 99487 (60 minutes), whatever it bills on the way.
+            step = _next(rules, [complex_month], None, policy)
+        else:
+            step = _next(rules, choices, best, policy)
         if step is not None:
             nexts.append(step)
     if codes and (policy.date_of_service == "month_end" or dos is None):
@@ -346,8 +390,19 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
         date_of_service=dos if codes else None,
         minutes=logged,
         counted=counted,
-        amounts_are_estimates=rules.amounts_are_estimates,
+        amounts_are_estimates=_estimated(rules, policy, codes),
     )
+
+
+def _estimated(rules: YearRules, policy: Policy, codes: list[CodeLine]) -> bool:
+    """Whether some amount shown is an estimate: the year's built-in table is one, and a code
+    (billed, or when nothing is, any) has no official amount from an imported fee schedule."""
+    if not rules.amounts_are_estimates:
+        return False
+    official = policy.official.get(rules.year, frozenset())
+    if not codes:
+        return not official
+    return any(line.code not in official for line in codes)
 
 
 def first_code_minutes(year: int) -> dict[str, int]:
@@ -356,7 +411,7 @@ def first_code_minutes(year: int) -> dict[str, int]:
     (complex CCM aside, which only adds a ladder). Below it a patient may still bill nothing;
     the questions use it to pick candidates in SQL before the engine decides."""
     rules = rules_for(year)
-    ladders = {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm}
+    ladders = {"CCM": rules.ccm, "PCM": rules.pcm, "RPM": rules.rpm, "BHI": rules.bhi}
     return {program: max(ladder.base_minutes for ladder in group if not ladder.needs_complex_mdm) for program, group in ladders.items()}
 
 

@@ -53,6 +53,7 @@ class YearRules:
     ccm: tuple[Ladder, ...]
     pcm: tuple[Ladder, ...]
     rpm: tuple[Ladder, ...]
+    bhi: tuple[Ladder, ...]
 
 
 CCM_STAFF = Ladder("ccm_staff", "CCM", "99490", 20, "99439", 20, 2, ("clinical_staff", "practitioner"))
@@ -62,11 +63,15 @@ PCM_PRACTITIONER = Ladder("pcm_practitioner", "PCM", "99424", 30, "99425", 30, N
 PCM_STAFF = Ladder("pcm_staff", "PCM", "99426", 30, "99427", 30, None, ("clinical_staff", "practitioner"))
 RPM_MANAGEMENT = Ladder("rpm_management", "RPM", "99457", 20, "99458", 20, None, ("clinical_staff", "practitioner"))
 RPM_SHORT = Ladder("rpm_short", "RPM", "99470", 10, None, 0, None, ("clinical_staff", "practitioner"), upper_minutes=19)
+# General BHI (cms-rules §7.1): 20+ minutes of clinical staff time a calendar month, directed by
+# the billing practitioner, who may do the work too (T1); one unit, no add-on.
+BHI_GENERAL = Ladder("bhi", "BHI", "99484", 20, None, 0, None, ("clinical_staff", "practitioner"))
 
 # cms-rules §9.1: PPRRVU2025 non-facility totals x $32.3465, cross-checked to the cent (H).
 AMOUNTS_2025 = {
     "99490": 60.49, "99439": 45.93, "99491": 82.16, "99437": 57.58, "99487": 131.65, "99489": 70.52,
     "99424": 80.87, "99425": 58.87, "99426": 61.78, "99427": 50.46, "99457": 47.87, "99458": 38.49,
+    "99484": 53.05,
 }  # fmt: skip
 
 CF_2026 = 33.4009
@@ -77,7 +82,7 @@ TOTAL_RVU_2025 = {
 # cms-rules §9.2: corroborated 2026 figures where there are any; the rest carry the 2025 RVUs at
 # the 2026 conversion factor. All 2026 amounts are estimates until PPRRVU26 is loaded (U9).
 AMOUNTS_2026 = {code: round(rvu * CF_2026, 2) for code, rvu in TOTAL_RVU_2025.items()}
-AMOUNTS_2026.update({"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "99424": 87.84, "99425": 61.46, "99470": 26.00})
+AMOUNTS_2026.update({"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "99424": 87.84, "99425": 61.46, "99470": 26.00, "99484": 57.45})
 
 RULES: dict[int, YearRules] = {
     2025: YearRules(
@@ -88,6 +93,7 @@ RULES: dict[int, YearRules] = {
         ccm=(CCM_STAFF, CCM_PRACTITIONER, CCM_COMPLEX),
         pcm=(PCM_STAFF, PCM_PRACTITIONER),
         rpm=(RPM_MANAGEMENT,),
+        bhi=(BHI_GENERAL,),
     ),
     2026: YearRules(
         year=2026,
@@ -98,6 +104,7 @@ RULES: dict[int, YearRules] = {
         pcm=(PCM_STAFF, PCM_PRACTITIONER),
         # 99470 covers 10-19 minutes and is never billed with 99457 (cms-rules §6.1).
         rpm=(RPM_MANAGEMENT, RPM_SHORT),
+        bhi=(BHI_GENERAL,),
     ),
 }
 

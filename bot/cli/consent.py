@@ -8,7 +8,7 @@ import click
 
 from bot.cli.common import DATE, CcmGroup, Context, as_date, fail, pass_ctx
 
-PROGRAMS = click.Choice(["CCM", "PCM", "RPM"], case_sensitive=False)
+PROGRAMS = click.Choice(["CCM", "PCM", "RPM", "BHI"], case_sensitive=False)
 
 
 @click.group(cls=CcmGroup)

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
+from bot.billing import PROGRAMS as LOGGED_PROGRAMS
 from bot.intents import CLOSE_MINUTES
 from bot.replies import ACTIVITY_WORDS, Home, Reply
 
@@ -98,9 +99,9 @@ def log_modal(prefill: dict[str, Any], metadata: dict[str, str], today: date) ->
     chosen = prefill.get("activity")
     if chosen in ACTIVITY_WORDS:
         activity["initial_option"] = option(chosen, ACTIVITY_WORDS[chosen])
-    programs = [option(p, p) for p in ("CCM", "PCM", "RPM")]
+    programs = [option(p, p) for p in LOGGED_PROGRAMS]
     program: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": programs}
-    if prefill.get("program") in ("CCM", "PCM", "RPM"):
+    if prefill.get("program") in LOGGED_PROGRAMS:
         program["initial_option"] = option(prefill["program"], prefill["program"])
     live = option(INTERACTIVE_OPTION, "A real-time call or visit with the patient or a caregiver (not a voicemail or a text)")
     contact: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": [live]}

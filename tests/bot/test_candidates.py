@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.billing import Policy
@@ -25,18 +25,20 @@ MONTHS = (date(2025, 11, 1), date(2026, 2, 1))
 TRACKS = ("practitioner", "clinical_staff", "non_clinical")
 
 day_offsets = st.integers(min_value=-400, max_value=40)  # days from the month's first day
-consent = st.tuples(st.sampled_from(("CCM", "PCM", "RPM")), st.sampled_from(("granted", "granted", "revoked", "declined")), day_offsets)
+# The last item: the consent was given for the billing practitioner, for another, or not said.
+consent = st.tuples(st.sampled_from(("CCM", "PCM", "RPM", "BHI")), st.sampled_from(("granted", "granted", "revoked", "declined")), day_offsets, st.sampled_from(("own", "own", "other", None)))
 entry = st.tuples(
-    st.sampled_from(("CCM", "PCM", "RPM")),
+    st.sampled_from(("CCM", "PCM", "RPM", "BHI")),
     st.sampled_from(TRACKS),
     st.integers(min_value=1, max_value=45),
     st.integers(min_value=0, max_value=27),  # day of the month
     st.sampled_from((None, True, False)),  # live contact
     st.booleans(),  # voided
+    st.booleans(),  # performed by the other practitioner
 )
 patient = st.fixed_dictionaries(
     {
-        "programs": st.sampled_from(("CCM", "PCM", "RPM", "CCM;RPM", "CCM;PCM", "PCM;RPM", "APCM", "CCM;APCM")),
+        "programs": st.sampled_from(("CCM", "PCM", "RPM", "CCM;RPM", "CCM;PCM", "PCM;RPM", "APCM", "CCM;APCM", "BHI", "CCM;BHI")),
         "conditions": st.integers(min_value=0, max_value=3),
         "care_plan": st.one_of(st.none(), day_offsets),
         "visit": st.one_of(st.none(), day_offsets, st.integers(min_value=-900, max_value=-300)),
@@ -51,7 +53,8 @@ def _store(db: Database, month: date, patients: list[dict]) -> None:
     clear_tables(db)
     with db.transaction() as s:
         doctor = Staff(slack_user_id="UDOC", name="Dr. A", role="physician", is_admin=True, active=True)
-        s.add(doctor)
+        other = Staff(slack_user_id="UDOCB", name="Dr. B", role="physician", is_admin=False, active=True)
+        s.add_all([doctor, other])
         s.flush()
         for n, p in enumerate(patients):
             row = Patient(
@@ -65,12 +68,13 @@ def _store(db: Database, month: date, patients: list[dict]) -> None:
             )
             s.add(row)
             s.flush()
-            for program, status, offset in p["consents"]:
-                s.add(Consent(patient_id=row.id, program=program, status=status, method="verbal", effective_date=month + timedelta(days=offset)))
-            for i, (program, track, minutes, day, live, voided) in enumerate(p["entries"]):
+            for program, status, offset, given_for in p["consents"]:
+                practitioner_id = {"own": row.billing_practitioner_id, "other": other.id, None: None}[given_for]
+                s.add(Consent(patient_id=row.id, program=program, status=status, method="verbal", effective_date=month + timedelta(days=offset), practitioner_id=practitioner_id))
+            for i, (program, track, minutes, day, live, voided, by_other) in enumerate(p["entries"]):
                 s.add(
                     TimeEntry(
-                        patient_id=row.id, performed_by_id=doctor.id, logged_by_id=doctor.id, minutes=minutes,
+                        patient_id=row.id, performed_by_id=other.id if by_other else doctor.id, logged_by_id=doctor.id, minutes=minutes,
                         service_date=month + timedelta(days=day), activity="care_plan", interactive=live, program=program,
                         track=track, source="import", source_group=f"g{n}", source_key=f"g{n}#{i}",
                         voided_at=datetime(2026, 1, 1, tzinfo=UTC) if voided else None,
@@ -87,12 +91,26 @@ def _lists(items: list, policy: Policy) -> tuple[list, set, set]:
     return needs, blocked, no_time
 
 
+# Patients that only the billing-depth rules keep off a list or put on one: no billing
+# practitioner; consent given for another practitioner; an initiating visit inside the month
+# with 25 minutes before it; a practitioner's time by another practitioner.
+_CLEAN = {"programs": "CCM", "conditions": 2, "care_plan": -100, "visit": -120, "practitioner": True, "consents": [("CCM", "granted", -90, "own")], "entries": []}
+_DEPTH = [
+    {**_CLEAN, "practitioner": False},
+    {**_CLEAN, "consents": [("CCM", "granted", -90, "other")]},
+    {**_CLEAN, "visit": 10, "entries": [("CCM", "clinical_staff", 25, 3, None, False, False)]},
+    {**_CLEAN, "entries": [("CCM", "practitioner", 35, 3, None, False, True)]},
+]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     month=st.sampled_from(MONTHS),
     patients=st.lists(patient, min_size=1, max_size=6),
     policy=st.sampled_from((Policy(), Policy(pool_practitioner_minutes="below_threshold", date_of_service="threshold_date"))),
 )
+@example(month=MONTHS[1], patients=_DEPTH, policy=Policy())
+@example(month=MONTHS[0], patients=_DEPTH, policy=Policy(pool_practitioner_minutes="below_threshold", date_of_service="threshold_date"))
 def test_the_candidates_keep_every_patient_the_engine_lists(db: Database, month: date, patients: list[dict], policy: Policy) -> None:
     _store(db, month, patients)
     with db.session() as s:

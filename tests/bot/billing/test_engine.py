@@ -28,7 +28,8 @@ def facts(month=MAR25, staff=0, prac=0, nonclin=0, program="CCM", complex_mdm=Fa
         initiating_visit_date=kw.pop("visit", date(2024, 5, 20)),
         complex_mdm=complex_mdm,
         enrolments=enrolments,
-        rpm_interactive=kw.pop("interactive", True),
+        rpm_last_contact=month.replace(day=kw.pop("contact_day", 5)) if kw.pop("interactive", True) else None,
+        has_billing_practitioner=kw.pop("practitioner", True),
     )
 
 
@@ -76,8 +77,9 @@ def test_99437_cap_is_a_setting(prac, units):
 @pytest.mark.parametrize(
     "staff, expected",
     [(59, [("99490", 1), ("99439", 1)]),
-     # 60-89: 99487 ($131.65) pays less than 99490 + 2 x 99439 ($152.35), so the non-complex family is chosen.
-     (60, [("99490", 1), ("99439", 2)]), (89, [("99490", 1), ("99439", 2)]),
+     # From 60 minutes a month marked complex bills the complex ladder, the code that describes the
+     # month's service, even where 99490 + 2 x 99439 ($152.35) would pay more than 99487 ($131.65).
+     (60, [("99487", 1)]), (89, [("99487", 1)]),
      (90, [("99487", 1), ("99489", 1)]), (119, [("99487", 1), ("99489", 1)]), (120, [("99487", 1), ("99489", 2)])],
 )  # fmt: skip
 def test_complex_ladder_when_mdm_flagged(staff, expected):
@@ -171,9 +173,10 @@ def test_minutes_before_the_consent_date_do_not_count():
     assert result.next_for("CCM").minutes_needed == 5
 
 
-def test_visit_after_program_start_and_by_month_end_is_fine():
+def test_visit_after_program_start_and_by_month_end_is_fine_for_minutes_from_that_day():
     consents = [ConsentEvent("CCM", "granted", date(2025, 1, 10))]
-    assert codes(evaluate(facts(staff=20, consents=consents, visit=date(2025, 3, 31)))) == [("99490", 1)]
+    on_the_day = [Minutes("CCM", "clinical_staff", 20, date(2025, 3, 31))]
+    assert codes(evaluate(facts(consents=consents, visit=date(2025, 3, 31), extra=on_the_day))) == [("99490", 1)]
 
 
 def test_non_clinical_minutes_never_count():
@@ -192,7 +195,8 @@ def test_conservative_policy_forbids_pooling_practitioner_minutes_that_reach_30(
 
 def test_2025_amounts_match_the_rules_reference_to_the_cent():
     expected = {"99490": 60.49, "99439": 45.93, "99491": 82.16, "99437": 57.58, "99487": 131.65, "99489": 70.52,
-                "99424": 80.87, "99425": 58.87, "99426": 61.78, "99427": 50.46, "99457": 47.87, "99458": 38.49}  # fmt: skip
+                "99424": 80.87, "99425": 58.87, "99426": 61.78, "99427": 50.46, "99457": 47.87, "99458": 38.49,
+                "99484": 53.05}  # fmt: skip
     assert expected == AMOUNTS_2025
     result = evaluate(facts(staff=60))
     assert result.total == round(60.49 + 2 * 45.93, 2) and not result.amounts_are_estimates
@@ -227,3 +231,108 @@ def test_february_in_a_leap_year_is_one_month():
     extra = [Minutes("CCM", "clinical_staff", 10, date(2028, 2, 1)), Minutes("CCM", "clinical_staff", 10, date(2028, 2, 29))]
     result = evaluate(facts(month=date(2028, 2, 1), extra=extra))
     assert codes(result) == [("99490", 1)] and result.date_of_service == date(2028, 2, 29)
+
+
+# --- Billing depth (issue 16): each rule in both service years ---------------------------------
+
+YEARS = pytest.mark.parametrize("month", [MAR25, MAR26])
+
+
+@YEARS
+@pytest.mark.parametrize(
+    "contact_day, consent_day, billed",
+    [(None, 1, False), (12, 1, True), (3, 10, False), (10, 10, True), (25, 10, True)],
+)  # fmt: skip
+def test_rpm_needs_a_live_call_on_or_after_its_consent(month, contact_day, consent_day, billed):
+    consents = [ConsentEvent("RPM", "granted", month.replace(day=consent_day))]
+    minutes = [Minutes("RPM", "clinical_staff", 25, month.replace(day=20))]
+    result = evaluate(facts(month, program="RPM", consents=consents, extra=minutes, interactive=contact_day is not None, contact_day=contact_day or 1))
+    assert bool(result.codes) is billed
+    assert ("no_interactive_communication" in [b.reason for b in result.blockers]) is not billed
+
+
+@pytest.mark.parametrize(
+    "minutes, billed, next_code, needed",
+    [(5, [], "99470", 5), (10, [("99470", 1)], "99457", 10), (15, [("99470", 1)], "99457", 5), (19, [("99470", 1)], "99457", 1),
+     (20, [("99457", 1)], "99458", 20), (40, [("99457", 1), ("99458", 1)], "99458", 20)],
+)  # fmt: skip
+def test_rpm_2026_advice_points_at_99457_from_99470(minutes, billed, next_code, needed):
+    result = evaluate(facts(MAR26, staff=minutes, program="RPM"))
+    assert codes(result) == billed
+    step = result.next_for("RPM")
+    assert (step.code, step.minutes_needed) == (next_code, needed)
+
+
+@pytest.mark.parametrize("minutes, next_code, needed", [(5, "99457", 15), (15, "99457", 5), (20, "99458", 20)])
+def test_rpm_2025_advice_has_no_99470(minutes, next_code, needed):
+    step = evaluate(facts(MAR25, staff=minutes, program="RPM")).next_for("RPM")
+    assert (step.code, step.minutes_needed) == (next_code, needed)
+
+
+@YEARS
+@pytest.mark.parametrize("program, minutes", [("CCM", 25), ("PCM", 35), ("RPM", 25), ("BHI", 25)])
+def test_no_billing_practitioner_blocks_every_program(month, program, minutes):
+    consents = [ConsentEvent(program, "granted", date(2024, 6, 1))]
+    result = evaluate(facts(month, staff=minutes, program=program, consents=consents, practitioner=False))
+    assert codes(result) == []
+    assert "no_billing_practitioner" in [b.reason for b in result.hard_blockers(program)]
+
+
+@YEARS
+@pytest.mark.parametrize(
+    "events, reason",
+    [
+        ([("granted", False)], "consent_other_practitioner"),
+        ([("granted", False), ("granted", True)], None),
+        ([("granted", True), ("revoked", False)], "consent_revoked"),
+    ],
+)  # fmt: skip
+def test_consent_is_to_the_billing_practitioner(month, events, reason):
+    consents = [ConsentEvent("CCM", status, date(2024, 6 + n, 1), mine) for n, (status, mine) in enumerate(events)]
+    result = evaluate(facts(month, staff=25, consents=consents))
+    assert [b.reason for b in result.hard_blockers("CCM")] == ([reason] if reason else [])
+    assert bool(result.codes) is (reason is None)
+
+
+@YEARS
+@pytest.mark.parametrize("visit_day, counted", [(1, 30), (10, 30), (11, 15), (21, 0)])
+def test_minutes_before_the_initiating_visit_do_not_count(month, visit_day, counted):
+    minutes = [Minutes("CCM", "clinical_staff", 15, month.replace(day=10)), Minutes("CCM", "clinical_staff", 15, month.replace(day=20))]
+    consents = [ConsentEvent("CCM", "granted", date(2024, 6, 1))]
+    result = evaluate(facts(month, consents=consents, visit=month.replace(day=visit_day), extra=minutes))
+    assert result.counted["CCM"] == counted
+
+
+@YEARS
+def test_bhi_bills_99484_beside_ccm_with_separate_minutes(month):
+    consents = [ConsentEvent(p, "granted", date(2024, 6, 1)) for p in ("CCM", "BHI")]
+    minutes = [Minutes("BHI", "clinical_staff", 20, month.replace(day=8))]
+    result = evaluate(facts(month, staff=20, consents=consents, enrolments=("CCM", "BHI"), extra=minutes))
+    assert codes(result) == [("99490", 1), ("99484", 1)]
+    assert result.counted == {"CCM": 20, "BHI": 20}
+    amount = {MAR25: 53.05, MAR26: 57.45}[month]
+    assert result.codes_for("BHI")[0].amount == amount
+
+
+@YEARS
+@pytest.mark.parametrize("bhi_minutes, billed", [(19, []), (20, [("99484", 1)]), (75, [("99484", 1)])])
+def test_bhi_99484_threshold_and_gates(month, bhi_minutes, billed):
+    consents = [ConsentEvent("BHI", "granted", date(2024, 6, 1))]
+    result = evaluate(facts(month, staff=bhi_minutes, program="BHI", consents=consents))
+    assert codes(result) == billed
+    without_consent = evaluate(facts(month, staff=bhi_minutes, program="BHI", consents=[]))
+    assert codes(without_consent) == [] and "no_consent" in [b.reason for b in without_consent.blockers]
+    with_apcm = evaluate(facts(month, staff=bhi_minutes, program="BHI", consents=consents, enrolments=("BHI", "APCM")))
+    assert codes(with_apcm) == billed  # APCM bundles CCM and PCM, not general BHI
+
+
+@YEARS
+def test_complex_ccm_ladder_when_the_month_is_marked(month):
+    assert codes(evaluate(facts(month, staff=70))) == [("99490", 1), ("99439", 2)]
+    assert codes(evaluate(facts(month, staff=70, complex_mdm=True))) == [("99487", 1)]
+    assert codes(evaluate(facts(month, staff=90, complex_mdm=True))) == [("99487", 1), ("99489", 1)]
+    # Below 60 a complex month still bills 99490, and the advice aims at 99487.
+    short = evaluate(facts(month, staff=45, complex_mdm=True))
+    assert codes(short) == [("99490", 1), ("99439", 1)]
+    assert (short.next_for("CCM").code, short.next_for("CCM").minutes_needed) == ("99487", 15)
+
