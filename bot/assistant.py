@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from bot.billing import PROGRAMS as LOGGED_PROGRAMS
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import month_results, policy_from, short_candidates, stream_month_results
+from bot.devices import DeviceStatus, span_words
+from bot.evaluation import PolicySource, device_statuses, month_results, short_candidates, stream_month_results
 from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
@@ -30,6 +31,7 @@ from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_dat
 from bot.patient_month import PatientMonth, Tally
 from bot.questions import Questions
 from bot.replies import (
+    COMPLEX_LADDER,
     HELP_LINES,
     LIST_LIMIT,
     SILENT,
@@ -53,14 +55,17 @@ from bot.replies import (
 )
 from bot.report import as_csv, describe
 from bot.worklist import needs_time
+from storage.audit import audit
 from storage.consents import record_consent
 from storage.db import Database
 from storage.entries import EntryDraft, current_entries, log_entries, replace_source, void_entries, void_last, void_source
 from storage.errors import KeyReused, LedgerError
 from storage.models import ACTIVITIES, Staff, TimeEntry, Track
-from storage.months import close_month, reopen_month
-from storage.queries import patient_counts, patients_of, staff_entries
+from storage.months import ComplexOutcome, close_month, complex_marks, complex_reason, reopen_month, set_complex_month
+from storage.queries import keys_scope, patient_counts, patients_of, staff_entries
+from storage.records import ComplexMark
 from storage.roster import admins, consent_recorders, find_patient, find_staff, require_active_patient
+from storage.rpm import EpisodeChange, EpisodeOutcome, start_episode, stop_episode
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +161,43 @@ class ConsentRecorded:
 
 
 @dataclass(frozen=True)
+class ComplexMarked:
+    """A patient-month marked complex or unmarked, as stored. outcome: marked | updated (a new
+    reason) | unchanged (already marked with that reason) | unmarked | not_marked (nothing to undo)."""
+
+    patient: str
+    month: date  # first day
+    reason: str | None  # the reason on file now (None: not complex)
+    outcome: ComplexOutcome
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome in ("marked", "updated", "unmarked")
+
+
+@dataclass(frozen=True)
+class RpmChanged:
+    """An RPM episode started, restarted (`ended`: the one it ended), updated, stopped or unchanged, as stored."""
+
+    patient: str
+    outcome: EpisodeOutcome
+    start: date
+    end: date | None  # the episode's last day (a stop), None while it runs
+    device: str | None
+    ended: tuple[date, date] | None = None  # a restart: the earlier episode's first and last days
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome != "unchanged"
+
+
+def _rpm_changed(key: str, change: EpisodeChange) -> RpmChanged:
+    e, old = change.episode, change.ended
+    ended = (old.start_date, old.end_date) if old is not None and old.end_date is not None else None
+    return RpmChanged(key, change.outcome, e.start_date, e.end_date, e.device, ended)
+
+
+@dataclass(frozen=True)
 class Message:
     user: str  # a Slack user id, or a roster name (terminal, CLI)
     text: str
@@ -164,8 +206,19 @@ class Message:
     source: str = "terminal"  # slack | terminal | cli | modal
     source_id: str | None = None  # the message's idempotency key (Slack: channel and ts); None: a new message
     addressed: bool = True  # a DM, a mention, a slash command, the terminal; False: chatter in a channel
-    link: str | None = None  # a permalink kept with the entries for the audit trail
+    # A permalink kept with the entries for the audit trail, or how to ask for one (Slack's
+    # chat.getPermalink): asked only when the message holds entries, before any transaction.
+    link: str | Callable[[], str] | None = None
     resend: bool = False  # another attempt at a message whose reply never went out: confirm it as new
+
+    @property
+    def permalink(self) -> str | None:
+        return self.link if isinstance(self.link, str) else None
+
+
+def _linked(message: Message) -> Message:
+    """The message with its permalink asked for now, outside any transaction."""
+    return replace(message, link=message.link()) if callable(message.link) else message
 
 
 def _too_many(parsed: ParseResult) -> str | None:
@@ -182,6 +235,31 @@ def _drafts(parsed: ParseResult) -> list[EntryDraft]:
     return [EntryDraft(e.patient, e.minutes, e.date, e.activity, e.program, interactive=e.interactive) for e in parsed.entries]
 
 
+def rpm_change_words(done: RpmChanged, today: date, by: str | None = None) -> tuple[str, ...]:
+    """What a start or a stop did, in words: the title, then what it means for the device periods."""
+    who = f" ({by})" if by else ""
+    first_end = done.start + timedelta(days=29)
+    if done.outcome == "unchanged":
+        return (f"Already on file: patient {done.patient}'s RPM episode started on {done.start.isoformat()}. Nothing was changed.",)
+    if done.outcome == "updated":
+        return (f"Updated patient {done.patient}'s RPM episode from {done.start.isoformat()}: device {done.device}.",)
+    if done.outcome == "stopped":
+        assert done.end is not None
+        return (
+            f"Stopped RPM for patient {done.patient} on {day_words(done.end, today)} {done.end.year}{who}: the episode ran from {done.start.isoformat()}.",
+            "Readings after that day do not count; its last 30-day period ends that day.",
+        )
+    lines = [
+        f"Started RPM for patient {done.patient} on {day_words(done.start, today)} {done.start.year}{who}"
+        + (f", device {done.device}" if done.device else "")
+        + ": set-up and education that day bill 99453 once, with the first 30-day period that has enough data days.",
+        f"Device periods run 30 days from the start: the first is {span_words(done.start, first_end, today)}.",
+    ]
+    if done.ended is not None:
+        lines.insert(1, f"The episode from {done.ended[0].isoformat()} ended on {done.ended[1].isoformat()}, the day before.")
+    return tuple(lines)
+
+
 def text_digest(text: str) -> str:
     """The idempotency digest of a message's text: the same key with another digest is another message."""
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
@@ -191,8 +269,15 @@ class Assistant:
     def __init__(self, db: Database, settings: Settings, *, policy: Policy | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self.settings = settings
-        self.policy = policy or policy_from(settings)
+        # A policy given is fixed (tests, one-off commands); otherwise the imported fee schedules are
+        # read from the database, again at most once a minute (an import needs no restart).
+        self._fixed_policy = policy
+        self._policies = PolicySource(settings, db)
         self._now = now or (lambda: datetime.now(UTC))
+
+    @property
+    def policy(self) -> Policy:
+        return self._fixed_policy or self._policies.current()
 
     # --- the door every transport uses ---------------------------------------------
 
@@ -228,9 +313,17 @@ class Assistant:
             return SILENT  # questions in a channel are for people unless the bot is mentioned
         if parsed is not None:
             entries = parsed
+            message = _linked(message)
             return self._as_member(message.user, lambda s, staff: self._log(s, staff, message, entries, today))
         assert intent is not None
         return self.ask(message.user, intent, today)
+
+    def file_delivered(self, user: str, filename: str, link: str | None) -> None:
+        """Audit a file (a report, which holds PHI) handed to someone in Slack, with the permalink
+        Slack returned for it, so the trail says who received which file and where it lives."""
+        with self.db.transaction() as s:
+            staff = find_staff(s, user)
+            audit(s, staff, "file.delivered", "file", link, None, {"filename": filename, "permalink": link, "to": user})
 
     def ask(self, user: str, intent: Intent, today: date | None = None) -> Reply:
         """Answer an intent a door built itself (a /ccm subcommand, a button): the same use cases as chat."""
@@ -274,8 +367,9 @@ class Assistant:
     def edit(self, message: Message, revision: str) -> Reply:
         """The message `message.source_id` was edited: its entries become the new text's (void and re-log, audited)."""
         today = self.today_for(message)
-        assert message.source_id, "an edit names the message it changes"
         parsed = self._parse(message, today)
+        message = _linked(message)
+        assert message.source_id, "an edit names the message it changes"
         try:
             with self.db.transaction() as s:
                 staff = find_staff(s, message.user)
@@ -298,7 +392,7 @@ class Assistant:
                     source=message.source,
                     today=today,
                     max_minutes=self.settings.max_minutes_per_entry,
-                    source_link=message.link,
+                    source_link=message.permalink,
                     source_digest=text_digest(message.text),
                 )
                 if duplicate:
@@ -429,7 +523,7 @@ class Assistant:
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f'{exc} Say it like "report 2026-10".'), None
         tally = Tally()
-        text = as_csv(tally.counting(stream_month_results(s, month, self.policy)))
+        text = as_csv(tally.counting(stream_month_results(s, month, self.policy)), complex_marks(s, month))
         return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, tally.summary())}."), text
 
     # --- intents ---------------------------------------------------------------------
@@ -440,9 +534,13 @@ class Assistant:
             IntentName.UNDO: self._undo_last,
             IntentName.STATUS: self._status,
             IntentName.CONSENT: self._consent,
+            IntentName.COMPLEX: self._complex,
+            IntentName.NOT_COMPLEX: self._not_complex,
             IntentName.CLOSE_MONTH: self._close_month,
             IntentName.REOPEN_MONTH: self._reopen_month,
             IntentName.REPORT: self._report_question,
+            IntentName.RPM_START: self._rpm_start,
+            IntentName.RPM_STOP: self._rpm_stop,
         }
         handler = own.get(intent.name)
         if handler is not None:
@@ -478,7 +576,7 @@ class Assistant:
                 source_group=group,
                 today=today,
                 max_minutes=self.settings.max_minutes_per_entry,
-                source_link=message.link,
+                source_link=message.permalink,
                 source_digest=text_digest(message.text),
             )
         except KeyReused as exc:
@@ -565,7 +663,8 @@ class Assistant:
         item = self._patient_month(s, key, month)
         if isinstance(item, Reply):
             return item
-        lines = describe(item, today).splitlines()
+        device = self._device_status(s, item, today)
+        lines = describe(item, today, self._complex_mark(s, item), device).splitlines()
         first = {"consent": consent_answer, "missing": missing_answer}.get(slots.focus or "all")
         title = first(item) if first else lines[0]
         rest = lines if first else lines[1:]
@@ -660,6 +759,223 @@ class Assistant:
         item = month_results(s, today, self.policy, patient_keys=[done.patient])
         progress = [progress_line(item[0], program, today)] if item else []
         return say(ReplyKind.CONSENT, title, *progress)
+
+    # --- complex CCM: a patient-month of moderate or high complexity decision making ------------
+
+    def mark_complex(
+        self, by: str, key: str, *, reason: str | None, month: date | None = None, today: date | None = None
+    ) -> ComplexMarked | Reply:
+        """Mark a patient-month as complex CCM with a reason, or unmark it (reason=None): the use case
+        behind chat's "complex 123 for October: ...", `/ccm complex` and `ccmbot patients complex`.
+
+        by: the roster member doing it, who must be a practitioner or an admin (it is the billing
+        practitioner's medical decision making). The reason (3 to 200 characters of plain text) is
+        checked before anything is written; an unknown patient, a month that has not started or a
+        closed month is refused; the change is audited with before and after."""
+        today = self.today(today)
+        try:
+            with self.db.transaction() as s:
+                staff = self._roster_member(s, by)
+                if isinstance(staff, Reply):
+                    return staff
+                refusal = self._may_mark_complex(s, staff)
+                if refusal:
+                    return refusal
+                return self._marked_complex(s, staff, key, month or today, reason, today)
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, str(exc))
+
+    def _may_mark_complex(self, s: Session, staff: Staff) -> Reply | None:
+        if staff.is_admin or staff.track == Track.practitioner:
+            return None
+        who = either([m.name for m in consent_recorders(s)[:3]] or ["an admin"])
+        return say(
+            ReplyKind.REFUSED,
+            None,
+            "Only practitioners (physician, NP, PA, CNS, CNM) and admins can mark a month complex: it is the billing "
+            f"practitioner's medical decision making. Ask {who} to mark it.",
+        )
+
+    @staticmethod
+    def _marked_complex(s: Session, staff: Staff, key: str, month: date, reason: str | None, today: date) -> ComplexMarked:
+        if reason is not None:
+            complex_reason(reason)  # the reason first: nothing is looked up or written for a bad one
+        patient = require_active_patient(s, key)
+        outcome = set_complex_month(s, patient, month, reason=reason, by=staff, today=today)
+        now = complex_marks(s, month, [patient.id]).get(patient.id)
+        return ComplexMarked(patient.key, month.replace(day=1), now.reason if now else None, outcome)
+
+    def _complex_mark(self, s: Session, item: PatientMonth) -> ComplexMark | None:
+        """Why and by whom the item's month is marked complex (read only when it is)."""
+        if not item.facts.complex_mdm:
+            return None
+        return complex_marks(s, item.result.month, [item.patient.patient_id]).get(item.patient.patient_id)
+
+    def _complex_month(self, slots: Slots, today: date, usage: str) -> date | Reply:
+        try:
+            return resolve_month(slots.month, today)
+        except ValueError as exc:
+            return say(ReplyKind.ERROR, None, f"{exc} {usage}")
+
+    def _complex(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        refusal = self._may_mark_complex(s, staff)
+        if refusal:
+            return refusal
+        usage = 'Say it like "complex 123 for October: new insulin regimen, 3 specialists", or "not complex 123".'
+        if not slots.patient:
+            return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
+        month = self._complex_month(slots, today, usage)
+        if isinstance(month, Reply):
+            return month
+        if not (slots.rest or "").strip():
+            example = f'"complex {slots.patient} for {month:%B}: new insulin regimen, 3 specialists"'
+            return say(ReplyKind.ERROR, None, f"Say why in a few words: {example}. Nothing was changed.")
+        done = self._marked_complex(s, staff, slots.patient, month, slots.rest, today)
+        what = f"patient {done.patient}'s {month_words(done.month, today)}"
+        if done.outcome == "unchanged":
+            return say(ReplyKind.COMPLEX, f"Already marked: {what} is complex CCM ({done.reason}). Nothing was changed.")
+        if done.outcome == "updated":
+            title = f"Updated why {what} is complex CCM: {done.reason}."
+        else:
+            title = f"Marked {what} as complex CCM (moderate/high MDM): {done.reason}. It bills {COMPLEX_LADDER}."
+        return say(ReplyKind.COMPLEX, title, *self._ccm_progress(s, done, today))
+
+    def _not_complex(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        refusal = self._may_mark_complex(s, staff)
+        if refusal:
+            return refusal
+        usage = 'Say it like "not complex 123" or "not complex 123 for October".'
+        if not slots.patient or slots.rest:
+            return say(ReplyKind.ERROR, None, f"{'Which patient?' if not slots.patient else 'Nothing was changed.'} {usage}")
+        month = self._complex_month(slots, today, usage)
+        if isinstance(month, Reply):
+            return month
+        done = self._marked_complex(s, staff, slots.patient, month, None, today)
+        what = f"patient {done.patient}'s {month_words(done.month, today)}"
+        if done.outcome == "not_marked":
+            return say(ReplyKind.COMPLEX, f"{what[0].upper()}{what[1:]} is not marked complex; nothing was changed.")
+        title = f"{what[0].upper()}{what[1:]} is no longer marked complex: it bills the standard 99490/99491 ladders."
+        return say(ReplyKind.COMPLEX, title, *self._ccm_progress(s, done, today))
+
+    def _ccm_progress(self, s: Session, done: ComplexMarked, today: date) -> list[str]:
+        item = month_results(s, done.month, self.policy, patient_keys=[done.patient])
+        return [progress_line(item[0], "CCM", today)] if item else []
+
+    # --- RPM episodes: device codes run on 30-day periods from the start of monitoring ------------
+
+    def _device_status(self, s: Session, item: PatientMonth, today: date) -> DeviceStatus | None:
+        """The patient's running RPM episode's current period, for a status of this month."""
+        if item.result.month != month_bounds(today)[0]:
+            return None
+        found = device_statuses(s, today, scope=keys_scope([item.patient.key]))
+        return found[0] if found else None
+
+    def start_rpm(
+        self, by: str, key: str, *, when: date | None = None, device: str | None = None, today: date | None = None
+    ) -> RpmChanged | Reply:
+        """Start an RPM episode on `when` (default today): the use case behind chat's "RPM set up for
+        pt 123 today", "rpm start 123" and `ccmbot rpm start`. Set-up and patient education that day
+        make 99453 billable once, with the first 30-day period that has enough data days.
+
+        by: who did the set-up, a clinical staff member or a practitioner (non-clinical staff are
+        refused). A future date, a closed month, an unknown patient are refused; a start while an
+        episode runs ends that one the day before; the change is audited."""
+        return self._rpm_change(by, lambda s, staff, day: self._started(s, staff, key, day, device, self.today(today)), when, today)
+
+    def stop_rpm(self, by: str | None, key: str, *, when: date | None = None, today: date | None = None) -> RpmChanged | Reply:
+        """End the running RPM episode on `when` (default today), its last day of monitoring: chat's
+        "rpm stop 123" and `ccmbot rpm stop`. by: a clinical staff member or a practitioner; None is
+        the operator at the shell (`ccmbot rpm stop` without --as), audited without an actor."""
+        return self._rpm_change(by, lambda s, staff, day: self._stopped(s, staff, key, day, self.today(today)), when, today)
+
+    def _rpm_change(
+        self, by: str | None, work: Callable[[Session, Staff | None, date], RpmChanged], when: date | None, today: date | None
+    ) -> RpmChanged | Reply:
+        day = self.today(today)
+        try:
+            with self.db.transaction() as s:
+                staff: Staff | None = None
+                if by is not None:
+                    found = self._roster_member(s, by)
+                    if isinstance(found, Reply):
+                        return found
+                    refusal = self._may_run_rpm(found)
+                    if refusal:
+                        return refusal
+                    staff = found
+                return work(s, staff, when or day)
+        except LedgerError as exc:
+            return say(ReplyKind.ERROR, None, str(exc))
+
+    @staticmethod
+    def _started(s: Session, staff: Staff | None, key: str, day: date, device: str | None, today: date) -> RpmChanged:
+        patient = require_active_patient(s, key)
+        return _rpm_changed(patient.key, start_episode(s, patient, day=day, device=device, by=staff, today=today))
+
+    @staticmethod
+    def _stopped(s: Session, staff: Staff | None, key: str, day: date, today: date) -> RpmChanged:
+        patient = require_active_patient(s, key)
+        return _rpm_changed(patient.key, stop_episode(s, patient, day=day, by=staff, today=today))
+
+    @staticmethod
+    def _may_run_rpm(staff: Staff) -> Reply | None:
+        if staff.track != Track.non_clinical:
+            return None
+        return say(
+            ReplyKind.REFUSED,
+            None,
+            "Only clinical staff and practitioners can start or stop RPM: set-up and patient education (99453) are clinical work. "
+            "Ask a nurse, an MA or the practitioner who did it.",
+        )
+
+    @staticmethod
+    def _rpm_words(slots: Slots, today: date, usage: str) -> tuple[date, str | None] | Reply:
+        """The day (default today) and the device a start or a stop names after the key."""
+        rest = (slots.rest or "").strip()
+        device = None
+        said = re.search(r"\(([^)]*)\)|\bdevice\b\s*[:=-]?\s*(.*)$", rest, re.I)
+        if said:
+            device = (said.group(1) or said.group(2) or "").strip() or None
+            rest = (rest[: said.start()] + rest[said.end() :]).strip()
+        if not rest:
+            return today, device
+        try:
+            day = read_date(rest, today)
+        except ValueError as exc:
+            return say(ReplyKind.ERROR, None, f"{exc} {usage}")
+        if day is None:
+            return say(ReplyKind.ERROR, None, f'Which day? I could not read one date in "{rest}", so nothing was changed. {usage}')
+        return day, device
+
+    def _rpm_start(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        refusal = self._may_run_rpm(staff)
+        if refusal:
+            return refusal
+        usage = 'Say it like "rpm start 123", "RPM set up for pt 123 today" or "rpm start 123 11/2 device: BP cuff".'
+        if not slots.patient:
+            return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
+        said = self._rpm_words(slots, today, usage)
+        if isinstance(said, Reply):
+            return said
+        day, device = said
+        done = self._started(s, staff, slots.patient, day, device, today)
+        return say(ReplyKind.RPM, *rpm_change_words(done, today, staff.name))
+
+    def _rpm_stop(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        refusal = self._may_run_rpm(staff)
+        if refusal:
+            return refusal
+        usage = 'Say it like "rpm stop 123" or "rpm stop 123 yesterday".'
+        if not slots.patient:
+            return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
+        said = self._rpm_words(slots, today, usage)
+        if isinstance(said, Reply):
+            return said
+        day, device = said
+        if device is not None:
+            return say(ReplyKind.ERROR, None, f"A stop takes no device. {usage}")
+        done = self._stopped(s, staff, slots.patient, day, today)
+        return say(ReplyKind.RPM, *rpm_change_words(done, today, staff.name))
 
     def _admin_month(self, slots: Slots, today: date) -> date | Reply:
         raw = slots.month or ""

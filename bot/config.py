@@ -38,6 +38,9 @@ REMINDER_TIMES = {
 }
 REMINDER_KINDS = tuple(REMINDER_TIMES)
 
+# Which imported fee schedule pays (storage.fee_schedules): office (non-facility) or facility prices.
+FEE_SCHEDULE_SETTINGS = ("non_facility", "facility")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -54,6 +57,8 @@ class Settings:
     cap_99437: int = 1
     date_of_service: str = "month_end"  # or "threshold_date"
     amounts_csv: str | None = None
+    # Which imported fee schedule pays (`ccmbot amounts import --setting`): an office or a facility.
+    fee_schedule_setting: str = "non_facility"  # or "facility"
     holidays: tuple[date, ...] = field(default_factory=tuple)
     # Channels where time may be logged (empty: every channel the bot is in); DMs always may.
     slack_channels: tuple[str, ...] = field(default_factory=tuple)
@@ -142,12 +147,18 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv_path: str | Path 
             if env_name in TOKEN_HELP:
                 _check_credential(env_name, value)
             kwargs[attr] = value
+    if kwargs.get("amounts_csv") and not os.access(str(kwargs["amounts_csv"]), os.R_OK):
+        # Checked at start: found missing later, it would stop every status, chat and report.
+        raise ConfigError(f"CCMBOT_AMOUNTS_CSV={kwargs['amounts_csv']!r} is not a file that can be read; fix the path or unset it")
     if (raw := get("CCMBOT_POOL_PRACTITIONER_MINUTES")) is not None:
         kwargs["pool_practitioner_minutes"] = _choice("CCMBOT_POOL_PRACTITIONER_MINUTES", raw, ("below_threshold", "always"))
     if (raw := get("CCMBOT_CAP_99437")) is not None:
         kwargs["cap_99437"] = _int("CCMBOT_CAP_99437", raw, 0, 10)
     if (raw := get("CCMBOT_DATE_OF_SERVICE")) is not None:
         kwargs["date_of_service"] = _choice("CCMBOT_DATE_OF_SERVICE", raw, ("month_end", "threshold_date"))
+    if (raw := get("CCMBOT_FEE_SCHEDULE_SETTING")) is not None:
+        setting = raw.lower().replace("-", "_")  # non-facility, as `ccmbot amounts import --setting` spells it, is fine too
+        kwargs["fee_schedule_setting"] = _choice("CCMBOT_FEE_SCHEDULE_SETTING", setting if setting in FEE_SCHEDULE_SETTINGS else raw, FEE_SCHEDULE_SETTINGS)
     if (raw := get("CCMBOT_HOLIDAYS")) is not None:
         kwargs["holidays"] = _dates("CCMBOT_HOLIDAYS", raw)
     _reminder_settings(get, kwargs)

@@ -21,7 +21,7 @@ from storage.roster import PatientFields, find_patient, find_staff, has_patients
 
 __all__ = ["DEMO_DATABASE_URL", "DEMO_SPEAKER", "seed"]
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).with_name("examples")  # package data: the demo works from an installed package
 
 CLINICAL = ("Maria Santos", "Tyler Brooks", "Priya Nair")
 PRACTITIONERS = ("Dr. Amara Okafor", "Jordan Lee")
@@ -63,7 +63,7 @@ def demo_patients() -> list[DemoPatient]:
     return out
 
 
-# Minutes for the example roster's patients (their consents and conditions come from examples/patients.csv).
+# Minutes for the example roster's patients (their consents and conditions come from bot/examples/patients.csv).
 EXAMPLE_MINUTES = [
     DemoPatient("123", 3, "verbal", 17),
     DemoPatient("456", 2, "written", 24, programs="CCM;RPM"),
@@ -100,7 +100,7 @@ def _entries_for(patient: DemoPatient, first: date, last: date, rng: random.Rand
 def seed(database: Database, today: date) -> None:
     """Load the example roster and the demo patients, then this month's and last month's minutes."""
     if not (EXAMPLES / "staff.csv").is_file():
-        raise ValueError(f"the demo needs the example roster in {EXAMPLES}; run it from a clone of the project")
+        raise ValueError(f"the demo needs the example roster in {EXAMPLES}; reinstall ccmbot, the package ships it")
     with database.transaction() as s:
         import_staff_csv(s, EXAMPLES / "staff.csv")
         if not has_patients(s):

@@ -8,19 +8,23 @@ same facts.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select, union
 from sqlalchemy.orm import Session
 
 from bot.billing import CONDITIONS_NEEDED, ConsentEvent, Minutes, MonthFacts, Policy, evaluate, first_code_minutes
+from bot.billing.devices import DevicePeriod, consented_days, episode_periods, outlook, period_bounds
 from bot.config import Settings
+from bot.devices import DeviceStatus
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth
 from storage.candidates import possibly_blocked, short_of_first_code, with_countable_minutes
+from storage.fee_schedules import official_amounts
 from storage.queries import (
     PatientScope,
     bulk_objects,
@@ -29,6 +33,7 @@ from storage.queries import (
     consent_history,
     dated_minutes,
     fixed_scope,
+    ids_scope,
     key_ranges,
     keys_scope,
     last_live_rpm_contact,
@@ -39,15 +44,56 @@ from storage.queries import (
     visit_in,
 )
 from storage.records import ConsentState, PatientRecord
+from storage.rpm import PERIOD_DAYS, episode_reading_days, episodes_between, running_episodes
+
+if TYPE_CHECKING:  # for annotations only
+    from storage.db import Database
 
 
-def policy_from(settings: Settings, amounts: dict[int, dict[str, float]] | None = None) -> Policy:
+def policy_from(settings: Settings, amounts: dict[int, dict[str, float]] | None = None, *, db: Database | Session | None = None) -> Policy:
+    """The engine's policy from the settings. Amounts, last wins: the built-in table, then
+    `amounts` (default: CCMBOT_AMOUNTS_CSV), then, when a database (or an open session) is given,
+    the fee schedules imported from CMS's file for CCMBOT_FEE_SCHEDULE_SETTING, read once here.
+    Those imported codes are the year's official ones: a result that bills only them is no estimate."""
+    overrides = {year: dict(codes) for year, codes in (amounts if amounts is not None else load_amounts(settings.amounts_csv)).items()}
+    official: dict[int, frozenset[str]] = {}
+    if db is not None:
+        if isinstance(db, Session):
+            imported = official_amounts(db, settings.fee_schedule_setting)
+        else:
+            with db.session() as s:
+                imported = official_amounts(s, settings.fee_schedule_setting)
+        for year, codes in imported.items():
+            overrides.setdefault(year, {}).update(codes)
+            official[year] = frozenset(codes)
     return Policy(
         pool_practitioner_minutes=settings.pool_practitioner_minutes,
         cap_99437=settings.cap_99437,
         date_of_service=settings.date_of_service,
-        amounts=amounts if amounts is not None else load_amounts(settings.amounts_csv),
+        amounts=overrides,
+        official=official,
+        facility=settings.fee_schedule_setting == "facility",
     )
+
+
+class PolicySource:
+    """The policy for a long-running door (chat, Slack, the scheduler): read again from the
+    database at most once a minute, so a fee schedule imported while the bot runs is used within
+    a minute, without a restart and without a query per question."""
+
+    def __init__(self, settings: Settings, db: Database, *, ttl: float = 60.0) -> None:
+        self.settings = settings
+        self.db = db
+        self.ttl = ttl
+        self._policy: Policy | None = None
+        self._read_at = 0.0
+
+    def current(self) -> Policy:
+        now = time.monotonic()
+        if self._policy is None or now - self._read_at > self.ttl:
+            self._policy = policy_from(self.settings, db=self.db)
+            self._read_at = now
+        return self._policy
 
 
 def load_amounts(path: str | None) -> dict[int, dict[str, float]]:
@@ -143,6 +189,9 @@ class _Inputs:
     by_day: dict[int, list[tuple[str, str, date, int]]]  # dated minutes, where dates matter
     until_day: dict[int, list[tuple[str, str, int]]] | None  # the month up to as_of, undated
     others: dict[int, list[tuple[str, date, int]]]  # practitioner time not by the billing practitioner
+    until: date | None = None  # the last day read (the month's, or as_of)
+    episodes: dict[int, list[tuple[date, date | None]]] = field(default_factory=dict)  # RPM episodes running in the month
+    reading_days: dict[int, list[date]] = field(default_factory=dict)  # their days with device data, up to `until`
 
 
 def _inputs(session: Session, month: date, policy: Policy, scope: PatientScope, as_of: date | None) -> _Inputs:
@@ -169,7 +218,11 @@ def _inputs(session: Session, month: date, policy: Policy, scope: PatientScope, 
         by_day = dated_minutes(session, first, until, scope, select(dates_matter.c.patient_id))
     until_day = minutes_between(session, first, until, scope) if as_of is not None else None
     others = other_practitioner_minutes(session, first, until, scope)
-    return _Inputs(first, rows, history, complex_ids, contact, by_day, until_day, others)
+    # RPM device periods run on 30 days from the start of monitoring: the episodes running in the
+    # month and their days with data from each start, so that 99453 finds its period (two reads).
+    episodes = episodes_between(session, first, until, scope)
+    reading_days = episode_reading_days(session, first, until, scope) if episodes else {}
+    return _Inputs(first, rows, history, complex_ids, contact, by_day, until_day, others, until, episodes, reading_days)
 
 
 def _as_clinical_staff(minutes: tuple[Minutes, ...], others: list[tuple[str, date, int]]) -> tuple[Minutes, ...]:
@@ -206,13 +259,14 @@ def _evaluate_each(inputs: _Inputs, policy: Policy) -> Iterator[PatientMonth]:
         if pid in inputs.others:
             minutes = _as_clinical_staff(minutes, inputs.others[pid])
         practitioner = row.billing_practitioner_id
+        consents = tuple(
+            ConsentEvent(c.program, c.status, c.effective_date, c.practitioner_id is None or c.practitioner_id == practitioner)
+            for c in inputs.history.get(pid, ())
+        )
         facts = MonthFacts(
             month=first,
             minutes=minutes,
-            consents=tuple(
-                ConsentEvent(c.program, c.status, c.effective_date, c.practitioner_id is None or c.practitioner_id == practitioner)
-                for c in inputs.history.get(pid, ())
-            ),
+            consents=consents,
             chronic_conditions=row.chronic_conditions,
             care_plan_date=row.care_plan_date,
             initiating_visit_date=row.initiating_visit_date,
@@ -220,5 +274,44 @@ def _evaluate_each(inputs: _Inputs, policy: Policy) -> Iterator[PatientMonth]:
             enrolments=row.programs,
             rpm_last_contact=inputs.contact.get(pid),
             has_billing_practitioner=practitioner is not None,
+            device_periods=_device_periods(inputs, pid, consents) if pid in inputs.episodes else (),
         )
         yield PatientMonth(row, facts, evaluate(facts, policy))
+
+
+def _device_periods(inputs: _Inputs, pid: int, consents: tuple[ConsentEvent, ...]) -> tuple[DevicePeriod, ...]:
+    """The patient's RPM device periods that end in the month (their codes belong to it)."""
+    first, last = month_bounds(inputs.first)
+    through = inputs.until or last
+    days = inputs.reading_days.get(pid, ())
+    out: list[DevicePeriod] = []
+    for start, end in inputs.episodes[pid]:
+        out += [p for p in episode_periods(start, end, days, consents, through=through) if first <= p.end <= last]
+    return tuple(out)
+
+
+def device_statuses(session: Session, today: date, *, scope: PatientScope = None) -> list[DeviceStatus]:
+    """Each running RPM episode's current 30-day period (of the scope's patients, or all), its data
+    days so far and what its remaining days can still reach, by patient key: three reads for the
+    whole practice (episodes, the last 30 days' readings, consent), never one per patient."""
+    episodes = running_episodes(session, today, scope)
+    if not episodes:
+        return []
+    ids = ids_scope(session, sorted({e.patient_id for e in episodes}))
+    days = episode_reading_days(session, today, today, ids, since=today - timedelta(days=PERIOD_DAYS - 1))
+    history = consent_history(session, today, ids)
+    out = []
+    for episode in episodes:
+        pid, practitioner = episode.patient_id, episode.billing_practitioner_id
+        consents = [
+            ConsentEvent(c.program, c.status, c.effective_date, c.practitioner_id is None or c.practitioner_id == practitioner) for c in history.get(pid, ())
+        ]
+        start, _ = period_bounds(episode.start, today)
+        period = episode_periods(start, episode.end, days.get(pid, ()), consents, through=today)[-1]._replace(includes_setup=False)
+        blocked = None
+        if practitioner is None:
+            blocked = "no billing practitioner on file"
+        elif not consented_days([today], consents)[0]:
+            blocked = "no RPM consent on file"
+        out.append(DeviceStatus(episode, outlook(period, today), blocked))
+    return out

@@ -40,8 +40,13 @@ class IntentName(StrEnum):
     STAFF_MINUTES = "staff_minutes"
     REPORT = "report"
     CONSENT = "consent"
+    COMPLEX = "complex"  # mark a patient-month as complex CCM (moderate or high complexity MDM)
+    NOT_COMPLEX = "not_complex"
     CLOSE_MONTH = "close_month"
     REOPEN_MONTH = "reopen_month"
+    RPM_START = "rpm_start"  # an RPM episode starts (set-up and education that day)
+    RPM_STOP = "rpm_stop"
+    DATA_DAYS = "data_days"  # who is short of RPM data days in their current 30-day period
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Slots:
     focus: str | None = None  # status: consent | missing
     reason: str | None = None  # blocked: the billing blocker asked about
     period: str | None = None  # staff time: one of PERIODS
-    rest: str | None = None  # a command's arguments as typed (consent)
+    rest: str | None = None  # a command's arguments as typed (consent; complex: the reason)
 
     def given(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -140,6 +145,26 @@ _STOP_AFTER_NAME = re.compile(r"\s+(?:" + "|".join(["this", "last", "in", "for",
 _HELP = re.compile(r"^(?:help|\?|commands|what can (?:you|u) do\??|how (?:do|can) i .*|usage)$")
 _UNDO = re.compile(r"^(?:undo|undo (?:that|it|last|my last(?: entry| message)?)|oops,? (?:undo( that)?|scratch that)|scratch that|take that back)[.!]?$")
 _CONSENT_COMMAND = re.compile(r"^(?:record )?consent(?:ed)?\b(?! status)\s*(?:for\s+)?(?P<rest>.*)$")
+# "complex 123 for October: new insulin regimen", "not complex 123", "complex 123 off": a key must
+# follow, and not minutes, so "complex care coordination 20 min pt 123" stays an entry.
+_COMPLEX_KEY = rf"(?:pt\.?\s*|patient\s*|#)?(?P<key>{KEY})\b(?!\s*(?:m|mins?|minutes?|h|hrs?|hours?)\b)"
+_COMPLEX = re.compile(rf"^(?:mark(?:ed)?\s+(?:as\s+)?)?complex\s+(?:for\s+)?{_COMPLEX_KEY}(?P<tail>.*)$")
+_COMPLEX_REVERSED = re.compile(rf"^mark\s+{_COMPLEX_KEY}\s+(?:as\s+)?complex\b(?P<tail>.*)$")
+_NOT_COMPLEX = re.compile(rf"^(?:not|un-?mark(?:ed)?)\s+(?:as\s+)?complex\s+(?:for\s+)?{_COMPLEX_KEY}(?P<tail>.*)$")
+_COMPLEX_MONTH = re.compile(
+    rf"^\s*(?:(?:for|in|during)\s+)?(?:the\s+)?(?P<month>(?:this|current|last|previous|prior)\s+month|\d{{4}}-\d{{1,2}}|(?:{_MONTH_NAME})\.?(?:\s+\d{{4}})?)\b"
+)
+_COMPLEX_OFF = re.compile(r"^(?:off|no|false|unmark(?:ed)?|not\s+complex|remove|clear)$")
+_COMPLEX_SEPARATOR = re.compile(r"^\s*(?:[:;,.\-\u2013\u2014]+|\b(?:because|since|due\s+to|reason:?|bc|b/c)\b)\s*")
+# "rpm start 123", "RPM set up for pt 123 today", "started rpm for 123 on 11/2 device: BP cuff",
+# "rpm stop 123 yesterday": a key must follow, and no minutes ("rpm setup pt 123 20 min" is time).
+_RPM_KEY = rf"(?:(?:for|on|with|of)\s+)?(?:pt\.?\s*|patient\s*|#)?(?P<key>{KEY})\b"
+_RPM_START_WORDS = r"(?:start(?:ed|s)?|begin|began|set\s*-?\s*up|setup|initiated?|on)"
+_RPM_STOP_WORDS = r"(?:stop(?:ped|s)?|end(?:ed|s)?|off|discontinued?)"
+_RPM_START = re.compile(rf"^(?:rpm\s+(?:monitoring\s+)?{_RPM_START_WORDS}|{_RPM_START_WORDS}\s+rpm(?:\s+monitoring)?)\s+{_RPM_KEY}(?P<tail>.*)$")
+_RPM_STOP = re.compile(rf"^(?:rpm\s+(?:monitoring\s+)?{_RPM_STOP_WORDS}|{_RPM_STOP_WORDS}\s+rpm(?:\s+monitoring)?)\s+{_RPM_KEY}(?P<tail>.*)$")
+_RPM_NO_KEY = re.compile(rf"^(?:rpm\s+(?P<verb>{_RPM_START_WORDS}|{_RPM_STOP_WORDS})|(?P<verb2>{_RPM_START_WORDS}|{_RPM_STOP_WORDS})\s+rpm)$")
+_DATA_DAYS = re.compile(r"\bdata[- ]?days?\b")
 _MONTH_ADMIN = re.compile(r"^(?P<verb>close|reopen|re-open) (?:the )?(?:month )?(?:of )?(?P<month>\d{4}-\d{1,2}|[a-z]+(?: \d{4})?)$")
 _STATUS = re.compile(r"^(?:status|progress|minutes|time)\b(?: (?:of|for|on))?\s*(?P<rest>.+)$|^(?P<rest2>.+?) status$")
 _QUESTION_START = re.compile(r"^(?:how|is|are|what|what's|whats|where|has|does|did|can|why|do)\b")
@@ -345,12 +370,69 @@ def classify(text: str) -> Intent | None:
     if admin:
         name = IntentName.REOPEN_MONTH if admin.group("verb") != "close" else IntentName.CLOSE_MONTH
         return Intent(name, Slots(month=admin.group("month")))
+    complex_month = complex_intent(bare, text)
+    if complex_month is not None:
+        return complex_month
+    rpm = rpm_intent(bare, text)
+    if rpm is not None:
+        return rpm
     consent = _CONSENT_COMMAND.match(bare)
     if consent and not t.endswith("?") and not re.match(r"^consent\s+(?:gaps?|status|missing)", bare):
         return Intent(IntentName.CONSENT, Slots(rest=_as_written(consent.group("rest").strip(), text)))
     if not t.endswith("?") and starts_like_statement(t) and has_duration(t):
         return None  # "did med rec for pt 2021, took 10 min": staff shorthand for an entry
     return _question(bare, t, text)
+
+
+def complex_intent(bare: str, original: str) -> Intent | None:
+    """ "complex 123 [for October] [:] reason" marks a month complex, "not complex 123 [for October]"
+    or "complex 123 off" unmarks it; None when the text is not such a command. The reason is kept
+    as written; an unmark with more words keeps them in `rest`, for the answer to refuse."""
+    if bare == "complex":
+        return Intent(IntentName.COMPLEX)  # no patient: the answer says how
+    off = _NOT_COMPLEX.match(bare)
+    match = off or _COMPLEX.match(bare) or _COMPLEX_REVERSED.match(bare)
+    if match is None or CODE.fullmatch(match.group("key")):
+        return None
+    tail = match.group("tail")
+    month = None
+    said = _COMPLEX_MONTH.match(tail)
+    if said:
+        # "for" before the month, so that "may" and "march" read as months here too.
+        month = _month(_Text("for " + said.group("month")))
+        tail = tail[said.end() :]
+    tail = tail.strip()
+    if not off and _COMPLEX_OFF.match(tail):
+        off, tail = match, ""
+    reason = _COMPLEX_SEPARATOR.sub("", tail, count=1).strip()
+    slots = Slots(patient=_as_written(clean_key(match.group("key")), original), month=month, rest=_as_written(reason, original) if reason else None)
+    return Intent(IntentName.NOT_COMPLEX if off else IntentName.COMPLEX, slots)
+
+
+def rpm_intent(bare: str, original: str) -> Intent | None:
+    """ "rpm start 123 [date] [device: text]", "rpm stop 123 [date]", or a question about RPM data
+    days ("who is short of data days?", "rpm data days"); None otherwise. The tail after the key
+    (the date, the device) is kept as written in `rest`, for the answer to read."""
+    if has_duration(bare):
+        return None  # "rpm setup pt 123 20 min", "15 min data day review pt 123": time to log
+    if _DATA_DAYS.search(bare):
+        key = _patient_in(bare)
+        if key is not None:
+            return _status(key, bare, original)
+        words = _Text(bare)
+        slots = Slots(month=_month(words), program=_program(words), practitioner=_practitioner(words, original))
+        return _with_unread(Intent(IntentName.DATA_DAYS, slots), words, _DATA_DAYS)
+    no_key = _RPM_NO_KEY.match(bare)
+    if no_key:
+        verb = no_key.group("verb") or no_key.group("verb2") or ""
+        return Intent(IntentName.RPM_STOP if re.fullmatch(_RPM_STOP_WORDS, verb) else IntentName.RPM_START)
+    stop = _RPM_STOP.match(bare)
+    match = stop or _RPM_START.match(bare)
+    if match is None or CODE.fullmatch(match.group("key")):
+        return None
+    tail = match.group("tail").strip()
+    slots = Slots(patient=_as_written(clean_key(match.group("key")), original), rest=_as_written(tail, original) if tail else None)
+    return Intent(IntentName.RPM_STOP if stop else IntentName.RPM_START, slots)
 
 
 def _question(bare: str, t: str, original: str) -> Intent | None:
@@ -471,6 +553,8 @@ def command_intent(sub: str, rest: str) -> Intent | None:
         return Intent(IntentName.UNDO)
     if sub == "consent":
         return Intent(IntentName.CONSENT, Slots(rest=rest.strip()))
+    if sub == "complex":
+        return complex_intent(_clean(f"complex {rest}").rstrip("?!. "), rest) or Intent(IntentName.COMPLEX)
     if sub == "report":
         return _with_unread(Intent(IntentName.REPORT, Slots(month=_month(words))), words, None)
     if sub == "me":

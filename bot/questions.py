@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy, code_amount
 from bot.config import Settings
-from bot.evaluation import blocked_candidates, month_results, short_candidates, stream_month_results, with_time_candidates
+from bot.devices import DeviceStatus, short_of_data_days
+from bot.devices import need_line as data_days_line
+from bot.evaluation import blocked_candidates, device_statuses, month_results, short_candidates, stream_month_results, with_time_candidates
 from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
 from bot.months import month_bounds
 from bot.patient_month import PatientMonth, summarize
@@ -78,6 +80,7 @@ class Questions:
             IntentName.FELL_SHORT: self.fell_short,
             IntentName.STAFF_TIME: self.staff_time,
             IntentName.STAFF_MINUTES: self.staff_minutes,
+            IntentName.DATA_DAYS: self.data_days,
         }
         return handlers[intent.name](intent.slots)
 
@@ -315,6 +318,41 @@ class Questions:
         total = sum(m for _, m, _ in rows)
         lines = [f"• {name}: {minutes} min for {plural(patients, 'patient')}" for name, minutes, patients in rows]
         return say(ReplyKind.MY_TIME, f"Minutes by staff member in {self._month(scope)}: {total} min in all.", *_cut(lines))
+
+
+    def data_days(self, slots: Slots) -> Reply:
+        """Who is short of RPM data days: the patients whose current 30-day period can still reach
+        the next device code, closest first (device periods run from each episode's start, so the
+        answer is about today's periods, never a calendar month)."""
+        if slots.month not in (None, "this"):
+            return say(
+                ReplyKind.ERROR,
+                None,
+                'Data days are counted in each patient\'s current 30-day RPM period, not by calendar month; ask "who is short of data days?", '
+                'or "status 123" for one patient (a past month\'s device codes are in its report).',
+            )
+        if slots.program not in (None, "RPM"):
+            return say(ReplyKind.ERROR, None, f"Data days are about RPM devices only, not {slots.program}; ask \"who is short of data days?\".")
+        scope = self.scope(Slots(practitioner=slots.practitioner))
+        if isinstance(scope, Reply):
+            return scope
+        among = f" among{scope.words[1:]}" if scope.words else ""
+        statuses = [d for d in device_statuses(self.s, self.today) if self._keeps_device(scope, d)]
+        if not statuses:
+            return say(ReplyKind.RPM, None, f"No RPM episode is running{among}.")
+        short = short_of_data_days(statuses)
+        blocked = [f"{d.key} ({d.blocked})" for d in statuses if d.blocked]
+        note = [f"Not listed, more data days would not bill: {', '.join(blocked[:LIST_LIMIT])}" + (f" and {len(blocked) - LIST_LIMIT} more" if len(blocked) > LIST_LIMIT else "") + "."] if blocked else []
+        running = plural(len(statuses), "RPM episode")
+        if not short:
+            return say(ReplyKind.RPM, f"No RPM patient{among} can still reach another device code this period ({running} running).", *note)
+        title = f"{plural(len(short), 'RPM patient')}{among} can still reach the next device code in their current 30-day period, closest first:"
+        return say(ReplyKind.RPM, title, *_cut([data_days_line(d, self.today) for d in short]), *note)
+
+    def _keeps_device(self, scope: Scope, status: DeviceStatus) -> bool:
+        if scope.practitioner is not None and status.episode.billing_practitioner_id != scope.practitioner.id:
+            return False
+        return scope.mine is None or status.episode.patient_id in scope.mine or status.episode.started_by_id == self.staff.id
 
 
 def _cut(lines: Sequence[str]) -> list[str]:

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.billing import Policy
 from bot.config import Settings
-from bot.evaluation import list_candidates, month_results, policy_from
+from bot.devices import NUDGE_DAYS, DeviceStatus, short_of_data_days
+from bot.devices import need_line as data_days_line
+from bot.evaluation import PolicySource, device_statuses, list_candidates, month_results
 from bot.months import is_business_day, month_bounds, previous_month
 from bot.observability import REMINDERS
 from bot.patient_month import PatientMonth, summarize
@@ -27,6 +29,7 @@ from bot.report import as_csv, gaps_csv, needs_csv
 from bot.worklist import ConsentGap, Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
+from storage.months import complex_marks
 from storage.queries import ids_scope, staff_patients
 from storage.roster import active_slack_ids, staff_by_slack_id
 
@@ -80,6 +83,7 @@ class Snapshot:
         self._gaps: dict[date, list[ConsentGap]] = {}
         self._candidates: dict[date, list[PatientMonth]] = {}
         self._owners: dict[tuple[date, int], dict[int, set[int]]] = {}
+        self._devices: dict[date, tuple[list[DeviceStatus], dict[int, set[int]]]] = {}
 
     def items(self, s: Session, day: date) -> list[PatientMonth]:
         first = month_bounds(day)[0]
@@ -107,6 +111,22 @@ class Snapshot:
         if first not in self._candidates:
             self._candidates[first] = month_results(s, first, self.policy, scope=list_candidates(first, self.policy))
         return self._candidates[first]
+
+    def devices(self, s: Session, day: date) -> tuple[list[DeviceStatus], dict[int, set[int]]]:
+        """RPM patients whose 30-day period ends within NUDGE_DAYS and can still reach the next
+        device code, closest first, and per staff member which of them are theirs (time logged
+        this month, billing practitioner, or who started the episode): a few reads for all."""
+        if day not in self._devices:
+            short = short_of_data_days(device_statuses(s, day), ending_within=NUDGE_DAYS, today=day)
+            owners: dict[int, set[int]] = {}
+            if short:
+                first, last = month_bounds(day)
+                owners = staff_patients(s, first, last, ids_scope(s, sorted({d.episode.patient_id for d in short})))
+                for d in short:
+                    if d.episode.started_by_id is not None:
+                        owners.setdefault(d.episode.started_by_id, set()).add(d.episode.patient_id)
+            self._devices[day] = (short, owners)
+        return self._devices[day]
 
     def owners(self, s: Session, day: date, within: int) -> dict[int, set[int]]:
         """Per staff member, their patients among those within `within` minutes of a code: one read."""
@@ -138,8 +158,12 @@ def first_business_day(day: date, holidays: tuple[date, ...] = ()) -> date:
 def scheduled(kind: str, day: date, settings: Settings) -> time | None:
     """The local time `kind` is due on `day`, or None when it is not sent that day."""
     holidays = settings.holidays
-    if kind in ("digest", "nudges"):
+    if kind == "digest":
         sent = is_business_day(day, holidays) and day.day >= settings.digest_from_day
+    elif kind == "nudges":
+        # Every business day: minutes from the digest's day on, RPM device periods (which end on
+        # any day of the month) whenever one ends within NUDGE_DAYS.
+        sent = is_business_day(day, holidays)
     elif kind == "final_call":
         sent = day == last_business_day(day, holidays)
     elif kind == "consent_gaps":
@@ -167,7 +191,12 @@ class Reminders:
         self.db = database
         self.settings = settings
         self.poster = poster
-        self.policy = policy or policy_from(settings)
+        self._fixed_policy = policy
+        self._policies = PolicySource(settings, database)  # imported fee schedules, re-read at most once a minute
+
+    @property
+    def policy(self) -> Policy:
+        return self._fixed_policy or self._policies.current()
 
     # --- what is due -------------------------------------------------------------------
 
@@ -306,15 +335,27 @@ class Reminders:
         if staff is None:
             return []
         within = self.settings.nudge_within
-        mine = snapshot.owners(s, today, within).get(staff.id, set())
-        needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= within and n.item.patient.patient_id in mine]
-        if not needs:
+        sections: list[Section] = []
+        if today.day >= self.settings.digest_from_day:
+            mine = snapshot.owners(s, today, within).get(staff.id, set())
+            needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= within and n.item.patient.patient_id in mine]
+            if needs:
+                title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
+                lines = [need_line(n) for n in needs[:NUDGE_LIMIT]]
+                if len(needs) > NUDGE_LIMIT:
+                    lines.append(f'…and {len(needs) - NUDGE_LIMIT} more within {within} min: ask me "who still needs time for my patients?".')
+                sections.append(Section(title, tuple(lines)))
+        short, owners = snapshot.devices(s, today)
+        yours = [d for d in short if d.episode.patient_id in owners.get(staff.id, set())]
+        if yours:
+            title = f"Your RPM patients whose 30-day device period ends within {NUDGE_DAYS} days and can still reach the next device code:"
+            lines = [data_days_line(d, today) for d in yours[:NUDGE_LIMIT]]
+            if len(yours) > NUDGE_LIMIT:
+                lines.append(f'…and {len(yours) - NUDGE_LIMIT} more: ask me "who is short of data days?".')
+            sections.append(Section(title, tuple(lines)))
+        if not sections:
             return []
-        title = f"Your patients close to a code in {month_words(today, today)}; {self._left(today)}:"
-        lines = [need_line(n) for n in needs[:NUDGE_LIMIT]]
-        if len(needs) > NUDGE_LIMIT:
-            lines.append(f'…and {len(needs) - NUDGE_LIMIT} more within {within} min: ask me "who still needs time for my patients?".')
-        return [Post(item.target, Reply(ReplyKind.NUDGE, (Section(title, tuple(lines)),)), log_button=True)]
+        return [Post(item.target, Reply(ReplyKind.NUDGE, tuple(sections)), log_button=True)]
 
     def _final_call(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         needs = [n for n in snapshot.needs(s, today) if n.minutes_needed <= self.settings.final_call_within]
@@ -357,4 +398,5 @@ class Reminders:
             billed.append(f"…and {len(billable) - SUMMARY_LIST} more: every patient is in the attached CSV.")
         if billed:
             sections.append(Section("Billable:", tuple(billed)))
-        return [Post(item.target, Reply(ReplyKind.SUMMARY, tuple(sections)), file=(f"ccm-report-{month:%Y-%m}.csv", as_csv(items)))]
+        report = as_csv(items, complex_marks(s, month))
+        return [Post(item.target, Reply(ReplyKind.SUMMARY, tuple(sections)), file=(f"ccm-report-{month:%Y-%m}.csv", report))]

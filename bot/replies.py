@@ -14,9 +14,11 @@ from datetime import date
 from enum import StrEnum
 
 from bot.billing import Blocker, CodeLine
+from bot.billing.rules import CCM_COMPLEX
 from bot.months import business_days_between
 from bot.patient_month import MonthSummary, PatientMonth
 from bot.worklist import ConsentGap, Need
+from storage.records import ComplexMark
 
 # Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
 LIST_LIMIT = 15
@@ -83,6 +85,8 @@ class ReplyKind(StrEnum):
     DUE = "due"
     MY_TIME = "my_time"
     CONSENT = "consent"
+    COMPLEX = "complex"  # a patient-month marked complex CCM, or unmarked
+    RPM = "rpm"  # an RPM episode started or stopped, or who is short of data days
     NO_CONSENT = "no_consent"
     MONTH = "month"
     REPORT = "report"
@@ -112,7 +116,8 @@ class ReplyKind(StrEnum):
     @property
     def private_in_channel(self) -> bool:
         """Said in a channel, only the sender sees it (confirmations name patients; errors are theirs)."""
-        return self in (ReplyKind.LOGGED, ReplyKind.ERROR, ReplyKind.UNKNOWN_USER, ReplyKind.REFUSED)
+        # A complex mark carries its clinical reason: only the person who said it sees it in a channel.
+        return self in (ReplyKind.LOGGED, ReplyKind.ERROR, ReplyKind.UNKNOWN_USER, ReplyKind.REFUSED, ReplyKind.COMPLEX)
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,34 @@ def codes_words(codes: list[CodeLine] | tuple[CodeLine, ...]) -> str:
     return " + ".join(c.code + (f" x{c.units}" if c.units > 1 else "") for c in codes)
 
 
+def amounts_words(estimated: bool) -> str:
+    """How sure a dollar amount is, in every reply that shows one: "(estimated)" when it comes from
+    the built-in national estimates, "(official)" when from CMS's fee schedule."""
+    return "(estimated)" if estimated else "(official)"
+
+
+# The complex CCM ladder in words, from the rules: "99487 at 60 min, +99489 per further 30 min".
+COMPLEX_LADDER = f"{CCM_COMPLEX.base} at {CCM_COMPLEX.base_minutes} min, +{CCM_COMPLEX.addon} per further {CCM_COMPLEX.step} min"
+
+
+def complex_words(mark: ComplexMark | None) -> str:
+    """ "Complex CCM (moderate/high MDM, marked by Dr. Lee: new insulin regimen) — 99487 at 60 min, ..."."""
+    why = ""
+    if mark is not None:
+        why = f", marked by {mark.marked_by}: {mark.reason}" if mark.marked_by else f": {mark.reason}"
+    return f"Complex CCM (moderate/high MDM{why}) — {COMPLEX_LADDER}"
+
+
+def _complex_aim(item: PatientMonth, step_code: str | None, program: str) -> str:
+    """For a month marked complex whose next step is not on the complex ladder (below 99490's 20
+    minutes the engine names 99490 first): the threshold the month aims at, else nothing."""
+    if program != "CCM" or not item.facts.complex_mdm or step_code in (CCM_COMPLEX.base, CCM_COMPLEX.addon):
+        return ""
+    if any(c.code in (CCM_COMPLEX.base, CCM_COMPLEX.addon) for c in item.result.codes):
+        return ""
+    return f"complex month: {CCM_COMPLEX.base} at {CCM_COMPLEX.base_minutes} min"
+
+
 def blocker_words(blocker: Blocker) -> str:
     return blocker.detail
 
@@ -235,9 +268,12 @@ def progress_line(item: PatientMonth, program: str, today: date) -> str:
         parts.append(f"{step.minutes_counted} of {step.at} min in {month}, {step.minutes_needed} to go for {step.code}")
     else:
         parts.append(f"{r.counted.get(program, 0)} min in {month}")
-    reached = [c for c in r.codes if c.program == program]
+    reached = r.codes_for(program)  # the minutes' codes: RPM device codes run on their own 30-day periods
     if reached:
         parts.append(f"{codes_words(reached)} reached" + ("" if step else ", the most this month"))
+    aim = _complex_aim(item, step.code if step else None, program)
+    if aim:
+        parts.append(aim)
     if logged.get("non_clinical"):
         parts.append(f"{logged['non_clinical']} min by non-clinical staff don't count")
     parts.append("consent on file")
@@ -276,7 +312,8 @@ def need_line(need: Need) -> str:
     """"• 123: 3 min to 99490 (17 of 20)"."""
     step = need.step
     program = "" if step.program == "CCM" else f" {step.program}"
-    return f"• {need.key}{program}: {step.minutes_needed} min to {step.code} ({step.minutes_counted} of {step.at})"
+    aim = _complex_aim(need.item, step.code, step.program)
+    return f"• {need.key}{program}: {step.minutes_needed} min to {step.code} ({step.minutes_counted} of {step.at})" + (f"; {aim}" if aim else "")
 
 
 def gap_line(gap: ConsentGap) -> str:
@@ -306,7 +343,11 @@ HELP_LINES = (
     "Staff time: \"my time today\", \"what did Maria log this week?\" (admins and practitioners), \"minutes by staff this month\"",
     "Filters: a month (\"in October\", \"last month\", \"2026-10\"), a practitioner (\"for Dr. Okafor\", \"my patients\"), a program (CCM, PCM, RPM).",
     "Consent (practitioners and admins): \"consent 123 verbal today\", \"consent 123 written 11/2\", \"consent 123 declined\"",
+    "Complex CCM, moderate or high complexity decision making that month (practitioners and admins): "
+    "\"complex 123 for October: new insulin regimen, 3 specialists\", \"not complex 123\"",
     "Admins: \"send me the report for October\" (the file comes in your DM), \"close 2026-10\", \"reopen 2026-10\"",
+    "RPM devices (clinical staff and practitioners): \"RPM set up for pt 123 today\", \"rpm start 123\", \"rpm stop 123\"; "
+    "\"who is short of data days?\"",
 )
 
 HINT = (

@@ -1,5 +1,5 @@
-"""An auditor's "prove it" for one month: every entry, void, edit and consent change, with who,
-when and where it came from, as CSV rows built from the audit trail."""
+"""An auditor's "prove it" for one month: every entry, void, edit, consent change, complex CCM mark and start or
+stop of an RPM episode running in it, with who, when and where it came from, as CSV rows built from the audit trail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import AuditEvent, Consent, Patient, Staff, TimeEntry
+from storage.models import AuditEvent, Consent, Patient, PatientMonthFact, RpmEpisode, Staff, TimeEntry
 from storage.spreadsheet import csv_writer
 
 COLUMNS = [
@@ -62,8 +62,69 @@ def month_audit_rows(session: Session, first: date, last: date, patient_key: str
             consent.recorded_at.isoformat(), "consent recorded", key, consent.effective_date.isoformat(), "", "", consent.program, "",
             "", recorded_by or "", "", consent.status, consent.method or "", "", "", f"consent {consent.id}",
         ]))  # fmt: skip
+    rows += _complex_rows(session, first, last, patient_key)
+    rows += _rpm_rows(session, first, last, patient_key)
     rows.sort(key=lambda pair: (str(pair[0]), pair[1][-1]))
     return [row for _, row in rows]
+
+
+def _complex_rows(session: Session, first: date, last: date, patient_key: str | None) -> list[tuple[object, list[str]]]:
+    """Complex CCM marks of the month's patient-months (99487's justification), with who and why."""
+    facts = select(PatientMonthFact.id, Patient.key, PatientMonthFact.month).join(Patient, Patient.id == PatientMonthFact.patient_id)
+    facts = facts.where(PatientMonthFact.month >= first, PatientMonthFact.month <= last)
+    if patient_key is not None:
+        facts = facts.where(Patient.key == patient_key)
+    by_id = {str(fact_id): (key, month) for fact_id, key, month in session.execute(facts)}
+    if not by_id:
+        return []
+    actor = aliased(Staff)
+    events = session.execute(
+        select(AuditEvent, actor.name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity == "patient_month_fact", AuditEvent.entity_id.in_(list(by_id)))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    rows: list[tuple[object, list[str]]] = []
+    for event, changed_by in events:
+        key, month = by_id[event.entity_id or ""]
+        marked = event.action == "complex.mark"
+        reason = str((event.after or {}).get("reason") or "") if marked else ""
+        rows.append((event.at, [
+            event.at.isoformat(), "complex CCM marked" if marked else "complex CCM unmarked", key, month.isoformat(), "", "", "CCM", "",
+            "", changed_by or "", reason, "", "", "", "", f"month fact {event.entity_id}",
+        ]))  # fmt: skip
+    return rows
+
+
+RPM_ACTIONS = {"rpm.start": "RPM started", "rpm.stop": "RPM stopped", "rpm.update": "RPM device updated"}
+
+
+def _rpm_rows(session: Session, first: date, last: date, patient_key: str | None) -> list[tuple[object, list[str]]]:
+    """Starts and stops of the RPM episodes running in the month (99453 and the device periods rest on them), with who."""
+    episodes = select(RpmEpisode.id, Patient.key).join(Patient, Patient.id == RpmEpisode.patient_id)
+    episodes = episodes.where(RpmEpisode.start_date <= last, (RpmEpisode.end_date.is_(None)) | (RpmEpisode.end_date >= first))
+    if patient_key is not None:
+        episodes = episodes.where(Patient.key == patient_key)
+    by_id = {str(episode_id): key for episode_id, key in session.execute(episodes)}
+    if not by_id:
+        return []
+    actor = aliased(Staff)
+    events = session.execute(
+        select(AuditEvent, actor.name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity == "rpm_episode", AuditEvent.entity_id.in_(list(by_id)))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    rows: list[tuple[object, list[str]]] = []
+    for event, changed_by in events:
+        after = event.after or {}
+        day = str(after.get("end") if event.action == "rpm.stop" else after.get("start") or "")
+        reason = str(after.get("why") or after.get("device") or "")
+        rows.append((event.at, [
+            event.at.isoformat(), RPM_ACTIONS.get(event.action, event.action), by_id[event.entity_id or ""], day, "", "", "RPM", "",
+            "", changed_by or "", reason, "", "", "", "", f"rpm episode {event.entity_id}",
+        ]))  # fmt: skip
+    return rows
 
 
 def month_audit_csv(session: Session, first: date, last: date, patient_key: str | None = None) -> str:

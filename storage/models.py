@@ -358,3 +358,43 @@ class FeeScheduleAmount(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
+
+
+# At most one RPM episode per patient is open (no end date): a second start ends the first.
+OPEN_RPM_EPISODE = "end_date IS NULL"
+
+
+class RpmEpisode(Base):
+    """An RPM episode of care: monitoring from its start (set-up and education that day, 99453) to
+    its last day. Device codes run on 30-day periods counted from the start (storage.rpm)."""
+
+    __tablename__ = "rpm_episodes"
+    __table_args__ = (
+        Index("ix_rpm_episodes_patient_start", "patient_id", "start_date"),
+        Index("uq_rpm_episodes_open", "patient_id", unique=True, sqlite_where=text(OPEN_RPM_EPISODE), postgresql_where=text(OPEN_RPM_EPISODE)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)  # the last day of monitoring; None while it runs
+    device: Mapped[str | None] = mapped_column(String(120))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RpmReading(Base):
+    """A day on which a patient's device sent data (`ccmbot rpm readings import`): one row per
+    patient, local day and device however many readings that day had, so a re-import adds nothing."""
+
+    __tablename__ = "rpm_readings"
+    __table_args__ = (UniqueConstraint("patient_id", "day", "device_id", name="uq_rpm_readings_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    day: Mapped[date] = mapped_column(Date)  # the practice's local date of the reading
+    device_id: Mapped[str] = mapped_column(String(64), default="")  # "" when the export names none
+    source: Mapped[str] = mapped_column(String(200))  # the file's name
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

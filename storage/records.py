@@ -79,3 +79,30 @@ def minutes_from_totals(values: Sequence[int]) -> MinutesByProgram:
             tracks = out[program] = {}
         tracks[track] = minutes
     return out
+
+
+@dataclass(frozen=True)
+class ComplexMark:
+    """A patient-month marked as complex CCM (moderate or high complexity medical decision making
+    by the billing practitioner): why, and who said so (None: the roster import or the shell)."""
+
+    patient_id: int
+    month: date  # first day of the month
+    reason: str
+    marked_by: str | None
+
+
+@dataclass(frozen=True)
+class RpmEpisodeRecord:
+    """An RPM episode as the rooms above storage see it (storage.rpm reads it)."""
+
+    episode_id: int
+    patient_id: int
+    patient_key: str
+    start: date
+    end: date | None  # the last day of monitoring; None while it runs
+    device: str | None
+    started_by_id: int | None
+    started_by: str | None
+    billing_practitioner_id: int | None
+    billing_practitioner: str | None

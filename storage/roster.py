@@ -21,6 +21,8 @@ from storage.audit import audit
 from storage.consents import CONSENT_METHODS, record_consent
 from storage.errors import InactivePatient, InactiveStaff, InvalidValue, LedgerError, UnknownPatient, UnknownStaff
 from storage.models import ENROLMENT_PROGRAMS, PRACTITIONER_ROLES, Patient, Role, Staff, Track
+from storage.months import complex_reason, is_month_closed, set_complex_month
+from storage.spreadsheet import read_csv_text
 
 
 class AmbiguousStaff(LedgerError):
@@ -248,6 +250,8 @@ class PatientFields:
     programs: str = "CCM"
     label: str | None = None
     consents: list[tuple[str, date, str | None]] = field(default_factory=list)  # (program, date, method)
+    complex: bool | None = None  # this month marked complex CCM (True, with complex_reason) or not (False); None: left as it is
+    complex_reason: str | None = None
 
 
 def _billing_practitioner(session: Session, ref: str | None) -> Staff | None:
@@ -302,9 +306,11 @@ def upsert_patient(session: Session, fields: PatientFields, *, actor: Staff | No
 def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text, _ = read_csv_text(path)  # the CLI prints the note when the file was not UTF-8
     except OSError as exc:
         raise InvalidValue(f"cannot read {path}: {exc.strerror}; nothing was imported") from None
+    except ValueError as exc:
+        raise InvalidValue(f"{exc}; nothing was imported") from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -344,6 +350,8 @@ PATIENT_COLUMNS = (
     "rpm_consent_method",
     "programs",
     "label",
+    "complex",
+    "complex_reason",
 )
 
 
@@ -411,6 +419,15 @@ def _patient_fields(row: dict[str, str]) -> tuple[PatientFields | None, list[tup
             errors.append((f"{program}_consent_date", "a consent method needs a consent date"))
         if when is not None:
             fields.consents.append((program.upper(), when, method))
+    fields.complex = take("complex", parse_bool)
+    reason = row.get("complex_reason", "")
+    if fields.complex:
+        try:
+            fields.complex_reason = complex_reason(reason)
+        except LedgerError as exc:
+            errors.append(("complex_reason", "complex is yes, so say why in a few words (the moderate or high complexity decision making)" if not reason else str(exc)))
+    elif reason:
+        errors.append(("complex_reason", "a reason is only for complex=yes"))
     return (None if errors else fields), errors
 
 
@@ -437,9 +454,15 @@ def import_patients_csv(session: Session, path: Path, *, actor: Staff | None = N
         for program, when, _method in fields.consents:
             if when > today:
                 row_problems.append(RowProblem(path.name, line, f"{program.lower()}_consent_date", f"{when} is in the future"))
+        if fields.complex is not None and is_month_closed(session, today):
+            row_problems.append(RowProblem(path.name, line, "complex", f"{today:%B %Y} is closed for billing; an admin must reopen it first"))
         problems += row_problems
         if not row_problems and not problems:
-            _, did = upsert_patient(session, fields, actor=actor, today=today)
+            patient, did = upsert_patient(session, fields, actor=actor, today=today)
+            if fields.complex is not None:
+                # The column speaks of the month of the import (the practice's today).
+                reason = fields.complex_reason if fields.complex else None
+                did = set_complex_month(session, patient, today, reason=reason, by=actor, today=today) in ("marked", "updated", "unmarked") or did
             changed += did
     return _finish_import(session, problems, len(rows), changed)
 

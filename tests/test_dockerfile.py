@@ -106,3 +106,63 @@ def test_the_http_command_serves_healthz_from_the_installed_package(image: Path,
         server.terminate()
         server.wait(timeout=30)
         standin.close()
+
+
+def test_the_dockerfile_builds_with_the_classic_builder_too() -> None:
+    """BuildKit-only syntax (COPY --chmod/--link, RUN --mount, heredocs) fails `docker build`
+    without BuildKit; the Dockerfile uses none of it."""
+    for line in DOCKERFILE.splitlines():
+        assert not re.match(r"^(COPY|ADD)\s+--(chmod|link)", line), line
+        assert not re.match(r"^RUN\s+--", line), line
+        assert "<<" not in line, line
+    assert not DOCKERFILE.startswith("# syntax=")
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", "*.db", "*.db-wal", ".env", "**/__pycache__"} <= ignored
+
+
+def test_the_demo_runs_from_the_installed_package(image: Path, tmp_path: Path) -> None:
+    """The image keeps no sources: the demo's example roster ships inside the package."""
+    r = subprocess.run(
+        ["ccmbot", "chat", "--demo", "--as", "Maria Santos"], input="status 2016\n",
+        cwd=tmp_path, env=run_env(image, tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "Patient 2016" in r.stdout
+
+
+def test_compose_migrates_once_before_web_and_scheduler_start() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "examples" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["ccmbot", "db", "upgrade"] and services["migrate"]["restart"] == "no"
+    for name in ("web", "scheduler"):
+        service = services[name]
+        assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert service["restart"] == "unless-stopped"
+        assert service["environment"]["CCMBOT_MIGRATE"] == "no"  # the entrypoint leaves it to `migrate`
+    assert "healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["db"]["restart"] == "unless-stopped"
+
+
+def test_the_entrypoint_can_leave_migrations_to_a_one_shot_service(image: Path, tmp_path: Path) -> None:
+    r = subprocess.run(
+        [str(ROOT / "docker-entrypoint.sh"), "ccmbot", "health"], env=run_env(image, tmp_path, CCMBOT_MIGRATE="no"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode != 0 and not (tmp_path / "ccmbot.db").exists()  # nothing migrated, nothing created
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker command on this machine: the image is built where a Docker daemon runs")
+def test_the_image_builds_and_answers(tmp_path: Path) -> None:
+    info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
+    if info.returncode != 0:
+        pytest.skip(f"no Docker daemon reachable: {info.stderr.strip().splitlines()[-1] if info.stderr.strip() else 'docker info failed'}")
+    tag = "ccmbot-test:latest"
+    subprocess.run(["docker", "build", "-t", tag, str(ROOT)], check=True, timeout=1200)
+    assert subprocess.run(["docker", "run", "--rm", tag, "ccmbot", "--help"], capture_output=True, timeout=120).returncode == 0
+    health = subprocess.run(["docker", "run", "--rm", tag, "ccmbot", "health"], capture_output=True, text=True, timeout=120)
+    assert health.returncode == 0 and "healthy" in health.stdout + health.stderr

@@ -6,12 +6,14 @@ comes from `evaluate`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.billing.rules import Ladder, YearRules, rules_for
+from bot.billing.devices import DevicePeriod
+from bot.billing.rules import DEVICE_CODES, Ladder, YearRules, rules_for
 from bot.months import month_bounds
 
 PROGRAMS = ("CCM", "PCM", "RPM", "BHI")
@@ -58,6 +60,9 @@ class MonthFacts(NamedTuple):
     # the RPM consent.
     rpm_last_contact: date | None = None
     has_billing_practitioner: bool = True
+    # RPM device periods (30 days from the start of monitoring) that end in this month: their
+    # codes belong to it, dated on each period's last day (evaluate_devices).
+    device_periods: tuple[DevicePeriod, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Policy:
     # Per year, the codes whose amounts came from CMS's own fee schedule file (official); any
     # other amount of a year whose built-in table is an estimate is shown as an estimate.
     official: dict[int, frozenset[str]] = field(default_factory=dict)
+    # Facility rates chosen: the built-in tables hold non-facility amounts, so every amount not
+    # imported for the facility setting is an estimate.
+    facility: bool = False
 
 
 class CodeLine(NamedTuple):
@@ -97,22 +105,37 @@ class NextThreshold:
         return self.minutes_counted + self.minutes_needed
 
 
+class DeviceLine(NamedTuple):
+    """One RPM device period ending in the month: its codes (dated on the period's last day), or
+    why it bills nothing."""
+
+    period: DevicePeriod
+    codes: tuple[CodeLine, ...] = ()
+    blocker: Blocker | None = None
+
+
 class MonthResult(NamedTuple):
     month: date
-    codes: tuple[CodeLine, ...]
+    codes: tuple[CodeLine, ...]  # the minutes' codes, then the RPM device periods' codes
     blockers: tuple[Blocker, ...]
     next: tuple[NextThreshold, ...]
-    date_of_service: date | None
+    date_of_service: date | None  # of the minutes' codes; a device code's is its period's last day
     minutes: dict[str, dict[str, int]]  # everything logged, by program and track
     counted: dict[str, int]  # minutes that count, by program (after gates)
     amounts_are_estimates: bool
+    devices: tuple[DeviceLine, ...] = ()  # RPM device periods ending in the month
 
     @property
     def total(self) -> float:
         return round(sum(c.amount for c in self.codes), 2)
 
     def codes_for(self, program: str) -> list[CodeLine]:
-        return [c for c in self.codes if c.program == program]
+        """The codes the program's minutes bill (RPM device codes are in `devices`)."""
+        return [c for c in self.codes if c.program == program and c.code not in DEVICE_CODES]
+
+    def time_codes(self) -> list[CodeLine]:
+        """Every code billed for minutes, device codes left out."""
+        return [c for c in self.codes if c.code not in DEVICE_CODES]
 
     def blockers_for(self, program: str) -> list[Blocker]:
         return [b for b in self.blockers if b.program == program]
@@ -374,7 +397,8 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
                 dos = max(dos, day) if dos and day else (day or dos)
         complex_month = next((c for c in choices if c.ladder.needs_complex_mdm), None)
         if complex_month is not None and not complex_month.lines and best is not None and best.total < _amount(rules, policy, "99487"):
-            # A month marked complex aims at 99487 (60 minutes), whatever it bills on the way.
+            # A month marked complex that bills 99490 already aims at 99487 (60 minutes); below
+            # 20 minutes the nearest money is 99490, and the replies add the complex aim.
             step = _next(rules, [complex_month], None, policy)
         else:
             step = _next(rules, choices, best, policy)
@@ -382,22 +406,56 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
             nexts.append(step)
     if codes and (policy.date_of_service == "month_end" or dos is None):
         dos = last
+    devices = evaluate_devices(facts.device_periods, has_billing_practitioner=facts.has_billing_practitioner, policy=policy) if facts.device_periods else ()
+    billed = codes + [c for line in devices for c in line.codes]
     return MonthResult(
         month=first,
-        codes=tuple(codes),
+        codes=tuple(billed),
         blockers=tuple(blockers),
         next=tuple(nexts),
         date_of_service=dos if codes else None,
         minutes=logged,
         counted=counted,
-        amounts_are_estimates=_estimated(rules, policy, codes),
+        amounts_are_estimates=_estimated(rules, policy, billed),
+        devices=devices,
     )
+
+
+def evaluate_devices(periods: Iterable[DevicePeriod], *, has_billing_practitioner: bool = True, policy: Policy = Policy()) -> tuple[DeviceLine, ...]:
+    """RPM device periods -> their codes: one supply code a period, the rung of its year's ladder
+    its data days fall in (2025: 99454 from 16 days; 2026: 99445 for 2-15, 99454 for 16-30),
+    whatever the number of devices, plus 99453 with the episode's first period that has enough
+    data days. The year is that of the period's last day, its date of service. Data days count
+    only on days with RPM consent on file (bot.billing.devices), and nothing is billed without a
+    billing practitioner. Management minutes are evaluated apart, on the calendar month."""
+    out: list[DeviceLine] = []
+    for period in periods:
+        rules = rules_for(period.end.year)
+        ladder = rules.devices
+        if not has_billing_practitioner:
+            out.append(DeviceLine(period, (), Blocker("RPM", "no_billing_practitioner", "no billing practitioner on file: set one before this period can be billed")))
+            continue
+        rung = ladder.rung(period.data_days)
+        if rung is None:
+            first = ladder.supply[0]
+            if period.uncounted_days and period.data_days + period.uncounted_days >= first.min_days:
+                reason = "no_consent"
+                detail = f"{period.uncounted_days} day(s) with readings had no RPM consent on file; {period.data_days} count, {first.min_days} needed for {first.code}"
+            else:
+                reason, detail = "too_few_data_days", f"{period.data_days} data day(s), {first.min_days} needed for {first.code}"
+            out.append(DeviceLine(period, (), Blocker("RPM", reason, detail)))
+            continue
+        lines: tuple[CodeLine, ...] = (CodeLine("RPM", rung.code, 1, _amount(rules, policy, rung.code)),)
+        if period.includes_setup:
+            lines += (CodeLine("RPM", ladder.setup, 1, _amount(rules, policy, ladder.setup)),)
+        out.append(DeviceLine(period, lines))
+    return tuple(out)
 
 
 def _estimated(rules: YearRules, policy: Policy, codes: list[CodeLine]) -> bool:
     """Whether some amount shown is an estimate: the year's built-in table is one, and a code
     (billed, or when nothing is, any) has no official amount from an imported fee schedule."""
-    if not rules.amounts_are_estimates:
+    if not rules.amounts_are_estimates and not policy.facility:
         return False
     official = policy.official.get(rules.year, frozenset())
     if not codes:

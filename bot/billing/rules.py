@@ -5,7 +5,7 @@ A new year is a new table here, not new code in the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,38 @@ class Ladder:
 
 
 @dataclass(frozen=True)
+class DeviceRung:
+    """An RPM device supply code for a 30-day period with `min_days` to `max_days` data days."""
+
+    code: str
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class DeviceRules:
+    """RPM device codes over 30-day periods counted from the start of monitoring (not the calendar
+    month): one supply code a period, the rung its data days fall in, and the set-up code once an
+    episode, with the first period that has `setup_min_days` data days."""
+
+    period_days: int
+    supply: tuple[DeviceRung, ...]  # fewest days first; never two for one period
+    setup: str
+    setup_min_days: int
+
+    def rung(self, data_days: int) -> DeviceRung | None:
+        return next((r for r in self.supply if r.min_days <= data_days <= r.max_days), None)
+
+
+# 2025: 99454 needs 16 of 30 days; 99453 goes with the first period that bills 99454.
+DEVICES_2025 = DeviceRules(period_days=30, supply=(DeviceRung("99454", 16, 30),), setup="99453", setup_min_days=16)
+# 2026 (CY2026 PFS final rule): 99445 for 2-15 days, 99454 for 16-30, never both for a period;
+# 99453 may be billed once 2 days of data are in (docs/billing.md, "RPM device codes").
+DEVICES_2026 = DeviceRules(period_days=30, supply=(DeviceRung("99445", 2, 15), DeviceRung("99454", 16, 30)), setup="99453", setup_min_days=2)
+DEVICE_CODES = frozenset({"99453", "99454", "99445"})
+
+
+@dataclass(frozen=True)
 class YearRules:
     year: int
     conversion_factor: float
@@ -54,6 +86,7 @@ class YearRules:
     pcm: tuple[Ladder, ...]
     rpm: tuple[Ladder, ...]
     bhi: tuple[Ladder, ...]
+    devices: DeviceRules = DEVICES_2025
 
 
 CCM_STAFF = Ladder("ccm_staff", "CCM", "99490", 20, "99439", 20, 2, ("clinical_staff", "practitioner"))
@@ -84,27 +117,34 @@ TOTAL_RVU_2025 = {
 AMOUNTS_2026 = {code: round(rvu * CF_2026, 2) for code, rvu in TOTAL_RVU_2025.items()}
 AMOUNTS_2026.update({"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "99424": 87.84, "99425": 61.46, "99470": 26.00, "99484": 57.45})
 
+# RPM device codes, national non-facility: 2025 from PPRRVU2025 (x $32.3465); 2026 estimates like
+# the rest of that year's table (99445 valued as 99454) until the year's CMS file is imported.
+DEVICE_AMOUNTS_2025 = {"99453": 19.73, "99454": 43.02}
+DEVICE_AMOUNTS_2026 = {"99453": 21.71, "99454": 47.06, "99445": 47.06}
+
 RULES: dict[int, YearRules] = {
     2025: YearRules(
         year=2025,
         conversion_factor=32.3465,
-        amounts=AMOUNTS_2025,
+        amounts={**AMOUNTS_2025, **DEVICE_AMOUNTS_2025},
         amounts_are_estimates=False,
         ccm=(CCM_STAFF, CCM_PRACTITIONER, CCM_COMPLEX),
         pcm=(PCM_STAFF, PCM_PRACTITIONER),
         rpm=(RPM_MANAGEMENT,),
         bhi=(BHI_GENERAL,),
+        devices=DEVICES_2025,
     ),
     2026: YearRules(
         year=2026,
         conversion_factor=CF_2026,
-        amounts=AMOUNTS_2026,
+        amounts={**AMOUNTS_2026, **DEVICE_AMOUNTS_2026},
         amounts_are_estimates=True,
         ccm=(CCM_STAFF, CCM_PRACTITIONER, CCM_COMPLEX),
         pcm=(PCM_STAFF, PCM_PRACTITIONER),
         # 99470 covers 10-19 minutes and is never billed with 99457 (cms-rules §6.1).
         rpm=(RPM_MANAGEMENT, RPM_SHORT),
         bhi=(BHI_GENERAL,),
+        devices=DEVICES_2026,
     ),
 }
 
@@ -114,5 +154,7 @@ def rules_for(year: int) -> YearRules:
     if year in RULES:
         return RULES[year]
     if year > max(RULES):
-        return RULES[max(RULES)]
+        # The newest thresholds and amounts, as that year's (so an imported fee schedule for the
+        # year applies), and always an estimate until the year's own table or file is in.
+        return replace(RULES[max(RULES)], year=year, amounts_are_estimates=True)
     raise ValueError(f"no billing rules for service year {year}; known years: {', '.join(map(str, sorted(RULES)))}")

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn, TextIO, overload
 
 import click
 
@@ -73,11 +73,20 @@ class Context:
             self._database = None
 
 
-def open_private(path: Path) -> TextIO:
+@overload
+def open_private(path: Path) -> TextIO: ...
+@overload
+def open_private(path: Path, *, binary: Literal[True]) -> BinaryIO: ...
+def open_private(path: Path, *, binary: bool = False) -> TextIO | BinaryIO:
     """Open a file for writing that only its owner can read (0600), like the database and its
     backups: an export holds PHI. An existing file is truncated and narrowed to 0600 too."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or type(exc).__name__}")
     os.fchmod(fd, 0o600)
+    if binary:
+        return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
@@ -111,10 +120,48 @@ class CcmGroup(click.Group):
             if isinstance(exc, click.ClickException):
                 raise
             raise UserError(str(exc)) from None
+        except OSError as exc:
+            if exc.filename is None:  # not about a file the user named: a real fault, shown whole
+                raise
+            raise UserError(f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}") from None
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Click's usage errors (an unknown option, a missing argument, a bad value) in one line,
+        exit 2, like every other user error: `error: ccmbot report: No such option '--bogus'`."""
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `ccmbot` alone, or a group without a command
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            raise SystemExit(2) from None
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "ccmbot"
+            hint = f" (see `{where} --help`)"
+            click.echo(f"error: {where}: {exc.format_message()}{hint}", err=True)
+            raise SystemExit(2) from None
+        except click.ClickException as exc:
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            raise SystemExit(1) from None
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
+    """A day written YYYY-MM-DD (what help shows, instead of strftime's %Y-%m-%d)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.combine(date.fromisoformat(str(value).strip()), datetime.min.time())
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it YYYY-MM-DD, e.g. 2026-11-03", param, ctx)
+
+
+DATE = IsoDate()
 
 
 def as_date(value: datetime | None) -> date | None:

@@ -22,7 +22,12 @@ def log_cmd(c: Context, text: str, speaker: str, today_opt: datetime | None, key
     from bot.assistant import Assistant, Message
 
     message = Message(user=speaker, text=text, today=as_date(today_opt), source="cli", source_id=f"cli:{key}" if key else None)
+    from bot.replies import ReplyKind
+
     reply = Assistant(c.db, c.settings).handle(message)
+    if reply.kind is ReplyKind.UNKNOWN_USER and "roster yet" in reply.text:
+        # Chat's hint ("add you with --slack-id ...") is about a Slack user; here --as named nobody.
+        fail(f"--as {speaker!r} is not on the staff roster; give a name or Slack user id from `ccmbot staff list`, or add them with `ccmbot staff add`")
     if reply.kind.is_refusal:
         fail(reply.text)
     click.echo(reply.text)

@@ -57,19 +57,32 @@ def remind_cmd(c: Context, mode: str, today_opt: datetime | None, at: str | None
             click.echo(f"nothing due at {when:%Y-%m-%d %H:%M} that was not sent already")
         return
     previews = Reminders(c.db, c.settings).preview(when)
+    if not c.settings.reminder_channel:
+        click.echo("note: CCMBOT_REMINDER_CHANNEL is not set, so the coordinators' digest, final call, consent gaps and month summary go nowhere; only staff nudges are listed")
     if not previews:
         click.echo(f"nothing due at {when:%Y-%m-%d %H:%M %Z}")
+    names = _staff_names(c)
     for o in previews:
-        where = o.due.target
+        where = names.get(o.due.target, o.due.target)
         if o.status != "due":
             click.echo(f"== {o.due.kind} to {where} (due {o.due.at:%H:%M}): already {o.status}")
         elif not o.posts:
             click.echo(f"== {o.due.kind} to {where} (due {o.due.at:%H:%M}): nothing to say, nothing would be posted")
         for post in o.posts:
-            click.echo(f"== {o.due.kind} to {post.channel} (due {o.due.at:%H:%M}):")
+            click.echo(f"== {o.due.kind} to {names.get(post.channel, post.channel)} (due {o.due.at:%H:%M}):")
             click.echo(post.reply.text)
             if post.file:
                 click.echo(f"[attached: {post.file[0]}, {len(post.file[1].splitlines()) - 1} rows]")
+
+
+def _staff_names(c: Context) -> dict[str, str]:
+    """Slack user id -> "Name (U123)", so a dry run says who would get each nudge."""
+    from sqlalchemy import select
+
+    from storage.models import Staff
+
+    with c.db.session() as s:
+        return {slack_id: f"{name} ({slack_id})" for slack_id, name in s.execute(select(Staff.slack_user_id, Staff.name)) if slack_id}
 
 
 COMMANDS: tuple[click.Command, ...] = (remind_cmd,)

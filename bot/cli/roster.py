@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import DATE, CcmGroup, Context, as_date, pass_ctx
+from bot.cli.common import DATE, CcmGroup, Context, as_date, fail, pass_ctx
 
 # --- staff -----------------------------------------------------------------
 
@@ -54,6 +54,7 @@ def staff_import(c: Context, file: Path) -> None:
 
     with c.db.transaction() as s:
         rows, changed = import_staff_csv(s, file)
+    _encoding_note(file)
     click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
 
 
@@ -127,7 +128,51 @@ def patients_import(c: Context, file: Path) -> None:
     today = c.today()
     with c.db.transaction() as s:
         rows, changed = import_patients_csv(s, file, today=today)
+    _encoding_note(file)
     click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
+
+
+def _encoding_note(file: Path) -> None:
+    """Say so when a CSV was read as Windows-1252 rather than UTF-8."""
+    from storage.spreadsheet import read_csv_text
+
+    note = read_csv_text(file)[1]
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+@patients.command("complex")
+@click.argument("key")
+@click.option("--month", default=None, help="YYYY-MM (default: this month)")
+@click.option("--reason", default=None, help="Why: the moderate or high complexity decision making, 3 to 200 characters")
+@click.option("--off", is_flag=True, help="Unmark the month instead")
+@click.option("--as", "by", required=True, help="Who marks it: Slack user id or roster name (a practitioner or an admin, as in chat)")
+@pass_ctx
+def patients_complex(c: Context, key: str, month: str | None, reason: str | None, off: bool, by: str) -> None:
+    """Mark a patient's month as complex CCM (99487/99489), or unmark it with --off."""
+    from bot.assistant import Assistant, ComplexMarked
+    from bot.months import parse_month
+
+    if off and reason is not None:
+        fail("--off takes no --reason: unmarking needs none.")
+    if not off and reason is None:
+        fail('--reason is required to mark a month complex, e.g. --reason "new insulin regimen, 3 specialists".')
+    first = parse_month(month) if month else None
+    result = Assistant(c.db, c.settings).mark_complex(by, key, reason=None if off else reason, month=first, today=c.today())
+    if not isinstance(result, ComplexMarked):
+        if result.add_me is not None:  # --as names nobody on the roster: say it the shell's way
+            fail(f"No staff member {by!r} on the roster; add them with `ccmbot staff add`.")
+        fail(result.text)
+    what = f"patient {result.patient} {result.month:%Y-%m}"
+    click.echo(
+        {
+            "marked": f"marked complex: {what} ({result.reason})",
+            "updated": f"reason updated: {what} ({result.reason})",
+            "unchanged": f"unchanged: {what} is already complex ({result.reason})",
+            "unmarked": f"unmarked: {what} is no longer complex",
+            "not_marked": f"unchanged: {what} is not marked complex",
+        }[result.outcome]
+    )
 
 
 COMMANDS: tuple[click.Command, ...] = (staff, patients)

@@ -6,6 +6,7 @@ every other command start without them."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -50,8 +51,13 @@ def serve_cmd(c: Context, port: int, host: str, workers: int, threads: int, no_s
     require_slack(c.settings, "http")
     c.db.dispose()  # migrated once here, before the workers start; each worker opens its own pool
     # Each worker writes its metrics here; /metrics adds them up.
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="ccmbot-metrics-")
+    given_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_dir = given_dir or tempfile.mkdtemp(prefix="ccmbot-metrics-")
     use_multiprocess_dir(metrics_dir)
+
+    def on_exit(server: Any) -> None:
+        if not given_dir:  # the folder made here goes with the server; one the operator set stays
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
     def worker_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
@@ -67,10 +73,12 @@ def serve_cmd(c: Context, port: int, host: str, workers: int, threads: int, no_s
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "bot.slack.worker.BoundedThreadWorker",
+                "logger_class": "bot.slack.worker.JsonLogger",
                 "accesslog": None,
                 "timeout": 30,
                 "keepalive": 5,
                 "child_exit": worker_exit,
+                "on_exit": on_exit,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)

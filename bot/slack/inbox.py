@@ -48,6 +48,7 @@ class Inbox:
         self._busy = 0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._accepted: set[str] | None = set()  # ids accepted before the first sweep ran
 
     def start(self) -> None:
         """Start the handling thread; its first act is to sweep up what earlier processes left."""
@@ -65,6 +66,8 @@ class Inbox:
             return False
         with self._idle:
             self._busy += 1
+            if self._accepted is not None:
+                self._accepted.add(event_id)
         self._queue.put(event_id)
         return True
 
@@ -80,9 +83,9 @@ class Inbox:
         with self._idle:
             return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
-    def sweep(self, unclaimed_after: timedelta | None = None) -> int:
+    def sweep(self, unclaimed_after: timedelta | None = None, *, skip: frozenset[str] = frozenset()) -> int:
         with self.database.session() as s:
-            ids = waiting(s, older_than=self.unclaimed_after if unclaimed_after is None else unclaimed_after)
+            ids = [i for i in waiting(s, older_than=self.unclaimed_after if unclaimed_after is None else unclaimed_after) if i not in skip]
         for event_id in ids:
             self.process(event_id)
         return len(ids)
@@ -113,7 +116,11 @@ class Inbox:
 
     def _run(self) -> None:
         _lower_priority()
-        self._safely(self.sweep_now)
+        # What earlier processes left. An event this inbox accepted is on its queue already:
+        # sweeping it too would handle it twice at once (a failure retried at once, not later).
+        with self._idle:
+            accepted, self._accepted = self._accepted, None
+        self._safely(functools.partial(self.sweep, timedelta(0), skip=frozenset(accepted or ())))
         while True:
             try:
                 event_id = self._queue.get(timeout=self.sweep_every)

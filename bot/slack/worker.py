@@ -1,4 +1,5 @@
-"""The gunicorn worker `ccmbot serve` runs: threads, and a deadline on reading each request.
+"""gunicorn as `ccmbot serve` runs it: a threaded worker with a deadline on reading each
+request, and gunicorn's own log lines as JSON like every other line ccmbot writes.
 
 gunicorn's default sync worker serves one connection at a time, so a client that sends its
 request a byte every few seconds holds the whole worker; four such clients held both workers
@@ -12,10 +13,13 @@ Only the socket reads are bounded: a listener that takes long to answer is not c
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 import time
 from typing import Any, NoReturn
 
+from gunicorn.glogging import Logger
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -90,3 +94,18 @@ class BoundedThreadWorker(ThreadWorker):  # type: ignore[misc]
             if conn.parser is not None:  # the parser reads through the socket it was given
                 conn.parser.unreader.sock = conn.sock
         return super().handle(conn)
+
+
+class JsonLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger (start, workers booting and exiting, signals) writing one JSON object a
+    line through ccmbot's formatter, instead of gunicorn's own text format."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from bot.observability import JsonFormatter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        for log in (self.error_log, self.access_log):
+            log.handlers[:] = [handler]
+

@@ -6,6 +6,9 @@ A transcript is a practice and a conversation:
     @patient 456 consent=none         a patient (consent=YYYY-MM-DD|none, conditions=N, programs=CCM;RPM,
                                       practitioner=Dr._Ben_Liu: the billing practitioner, underscores for spaces)
     @staff U0LIU physician Dr._Ben_Liu   one more staff member (Slack id, role, name)
+    @readings 456 2026-11-05..2026-11-13 2026-11-20 device=cuff-2
+                                      RPM device readings stored for a patient: days and ranges of
+                                      days (one reading each), from one device (default none)
     @channel / @dm                    messages that follow are chatter in a channel / addressed to the bot
     UNURSE> 15 min call pt 123        a message from a roster member (UDOC admin physician, UNURSE rn,
     Logged 15 min ...                 UMA ma, UCLERK non-clinical) or anyone else; the lines up to the
@@ -17,14 +20,16 @@ Each transcript starts from empty tables and the Roster's four staff members.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.assistant import Assistant, Message
 from bot.config import Settings
 from storage.db import Database
+from storage.models import Patient, RpmReading
 from tests.conftest import Roster
 
 TRANSCRIPTS = sorted((Path(__file__).resolve().parents[1] / "transcripts").glob("*.txt"))
@@ -75,6 +80,16 @@ def read_transcript(path: Path, roster: Roster) -> list[Turn]:
             # @staff U0LIU physician Dr._Ben_Liu: one more roster member for this transcript
             _, slack_id, role, name = line.split()
             roster.staff(name.replace("_", " "), role, slack_id)
+            roster.s.commit()
+        elif line.startswith("@readings "):
+            _, key, *spans = line.split()
+            device = next((w.split("=", 1)[1] for w in spans if w.startswith("device=")), "")
+            patient = roster.s.scalars(select(Patient.id).where(Patient.key == key)).one()
+            for span in (w for w in spans if not w.startswith("device=")):
+                low, _, high = span.partition("..")
+                first, last = date.fromisoformat(low), date.fromisoformat(high or low)
+                for n in range((last - first).days + 1):
+                    roster.s.add(RpmReading(patient_id=patient, day=first + timedelta(days=n), device_id=device, source="transcript"))
             roster.s.commit()
         elif "> " in line:
             user, text = line.split("> ", 1)

@@ -11,7 +11,7 @@ from bot.evaluation import month_results
 from bot.report import as_csv, as_json, describe
 from storage.consents import record_consent
 from storage.entries import EntryDraft, log_entries
-from storage.months import set_complex_mdm
+from storage.months import set_complex_month
 from tests.conftest import TODAY
 
 NOV = date(2026, 11, 1)
@@ -45,19 +45,23 @@ def test_report_json_csv_and_status(session, roster):
     log(session, roster.nurse, "789", 15, date(2026, 11, 10))  # before consent: does not count
     log(session, roster.nurse, "789", 10, date(2026, 11, 20))
     log(session, roster.nurse, "900", 95, date(2026, 11, 20), group="900a")
-    set_complex_mdm(session, roster.patient("900", consent=date(2026, 2, 1)), NOV, True, by=roster.doctor)
+    set_complex_month(session, roster.patient("900", consent=date(2026, 2, 1)), NOV, reason="new insulin regimen", by=roster.doctor, today=TODAY)
 
     items = {i.patient.key: i for i in month_results(session, NOV, Policy())}
     j = as_json(items["123"])
     assert j == {
         "patient": "123",
         "month": "2026-11",
+        "billing_practitioner": "Dr. Okafor",
         "codes": [{"code": "99490", "units": 1, "amount": 66.13}],
         "minutes": {"CCM": {"practitioner": 0, "clinical_staff": 25, "non_clinical": 30}},
         "blockers": [],
         "date_of_service": "2026-11-30",
         "next": [{"program": "CCM", "code": "99439", "minutes_needed": 15}],
         "estimate": True,
+        "complex_mdm": False,
+        "complex_reason": None,
+        "complex_marked_by": None,
     }
     assert [(c["code"], c["units"]) for c in as_json(items["0456"])["codes"]] == [("99490", 1), ("99439", 1), ("99457", 1)]
     late_json = as_json(items["789"])
@@ -69,7 +73,7 @@ def test_report_json_csv_and_status(session, roster):
         ("0456", "99439", "1"),
         ("0456", "99457", "1"),
     ]
-    assert [r["blockers"] for r in rows if r["patient"] == "789"] == ["CCM: below_threshold"]
+    assert [r["blockers"] for r in rows if r["patient"] == "789"] == ["CCM: below the first threshold [below_threshold]"]
     text = describe(items["123"])
     assert "25 countable" in text and "99490" in text and "15 more min for 99439" in text
 

@@ -9,7 +9,7 @@ from storage.models import AuditEvent, Consent, Patient, Staff
 from storage.roster import ImportRejected, find_staff, import_patients_csv, import_staff_csv
 from tests.conftest import TODAY
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "bot" / "examples"
 
 
 def count(session, model) -> int:

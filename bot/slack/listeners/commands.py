@@ -14,7 +14,7 @@ from bot.slack.listeners.delivery import send_file
 from bot.slack.render import blocks, log_modal, text
 
 COMMAND = "/ccm"
-SUBCOMMANDS = ("log", "status", "due", "me", "consent", "undo", "report", "help")
+SUBCOMMANDS = ("log", "status", "due", "me", "consent", "complex", "undo", "report", "help")
 
 
 def split(command_text: str) -> tuple[str, str]:
@@ -27,19 +27,17 @@ def split(command_text: str) -> tuple[str, str]:
     return sub, words[1].strip() if len(words) > 1 else ""
 
 
-def acknowledge(ack: Ack, command: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
-    sub, rest = split(command.get("text", ""))
-    if sub == "log" and not rest:
-        # The trigger id lives 3 seconds: open the modal before anything else.
-        today = assistant.today()
-        client.views_open(trigger_id=command["trigger_id"], view=log_modal({}, {"channel": command.get("channel_id", "")}, today))
-    ack()
+def acknowledge(ack: Ack) -> None:
+    ack()  # before any Web API call: a rate-limited call must not push the ack past 3 seconds
 
 
 def work(command: dict[str, Any], respond: Respond, client: WebClient, *, assistant: Assistant) -> None:
     sub, rest = split(command.get("text", ""))
     user = command["user_id"]
     if sub == "log" and not rest:
+        # Run right after the ack, well inside the trigger id's 3 seconds.
+        today = assistant.today()
+        client.views_open(trigger_id=command["trigger_id"], view=log_modal({}, {"channel": command.get("channel_id", "")}, today))
         return
     intent = command_intent(sub, rest)
     if intent is None:  # "/ccm log 15 min call pt 123", "/ccm who needs time?": a message like any other
@@ -48,10 +46,11 @@ def work(command: dict[str, Any], respond: Respond, client: WebClient, *, assist
     else:
         reply = assistant.ask(user, intent)
     if reply.file is not None:
-        send_file(client, reply.file, channel=command.get("channel_id", ""), user=user)
+        link = send_file(client, reply.file, channel=command.get("channel_id", ""), user=user)
+        assistant.file_delivered(user, reply.file[0], link)
     if not reply.silent:
         respond(text=text(reply), blocks=blocks(reply), response_type="ephemeral")
 
 
 def register(app: App, assistant: Assistant) -> None:
-    app.command(COMMAND)(ack=partial(acknowledge, assistant=assistant), lazy=[partial(work, assistant=assistant)])
+    app.command(COMMAND)(ack=acknowledge, lazy=[partial(work, assistant=assistant)])

@@ -29,7 +29,16 @@ def source_id(channel: str, ts: str) -> str:
     return f"slack:{channel}:{ts}"
 
 
-def permalink(channel: str, ts: str) -> str:
+def permalink(channel: str, ts: str, client: WebClient | None = None) -> str:
+    """The message's link as Slack makes it (chat.getPermalink: the workspace's own domain, and a
+    thread reply's link to its thread); built by hand when Slack cannot be asked."""
+    if client is not None:
+        try:
+            link = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except SlackApiError:
+            link = None
+        if link:
+            return str(link)
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
@@ -50,11 +59,15 @@ def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private
         send_file(client, reply.file, channel=channel, user=user)
 
 
-def send_file(client: WebClient, file: tuple[str, str], *, channel: str, user: str) -> None:
-    """A file for the asker alone: in the DM where they asked, else in their DM with the app (it holds PHI)."""
+def send_file(client: WebClient, file: tuple[str, str], *, channel: str, user: str) -> str | None:
+    """A file for the asker alone: in the DM where they asked, else in their DM with the app (it
+    holds PHI). Returns the file's permalink as Slack gives it, for the audit trail."""
     name, content = file
     dm = channel if channel.startswith("D") else client.conversations_open(users=user)["channel"]["id"]
-    client.files_upload_v2(channel=dm, content=content, filename=name, title=name)
+    response = client.files_upload_v2(channel=dm, content=content, filename=name, title=name)
+    files = response.get("files") or [response.get("file") or {}]
+    link = files[0].get("permalink") if files else None
+    return str(link) if link else None
 
 
 def with_their_name(client: WebClient, reply: Reply, add_me: AddMe) -> Reply:

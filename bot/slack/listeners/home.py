@@ -5,12 +5,16 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant
 from bot.slack.listeners.delivery import done
 from bot.slack.render import home_view
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
 
 
 def opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
@@ -21,4 +25,5 @@ def opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, as
 
 
 def register(app: App, assistant: Assistant) -> None:
-    app.event("app_home_opened")(partial(opened, assistant=assistant))
+    # Acknowledged at once; the view is built and published lazily, after the HTTP response.
+    app.event("app_home_opened")(ack=acknowledge, lazy=[partial(opened, assistant=assistant)])

@@ -23,7 +23,7 @@ PLAIN_SUBTYPES = (None, "file_share", "thread_broadcast")
 HANDLED_SUBTYPES = (*PLAIN_SUBTYPES, "message_changed", "message_deleted")
 
 
-def slack_message(event: dict[str, Any], user: str, *, addressed: bool, resend: bool = False) -> Message:
+def slack_message(event: dict[str, Any], user: str, *, addressed: bool, resend: bool = False, client: WebClient | None = None) -> Message:
     """A Slack message (or mention) as the assistant takes it: keyed and linked by channel and ts."""
     channel, ts = event["channel"], event["ts"]
     return Message(
@@ -33,7 +33,7 @@ def slack_message(event: dict[str, Any], user: str, *, addressed: bool, resend: 
         source="slack",
         source_id=source_id(channel, ts),
         addressed=addressed,
-        link=permalink(channel, ts),
+        link=partial(permalink, channel, ts, client),
         resend=resend,
     )
 
@@ -75,7 +75,7 @@ class MessageHandler:
         if in_channel and self.bot_user_id and f"<@{self.bot_user_id}>" in event.get("text", ""):
             return  # the app_mention event for the same message answers it
         # A later attempt finds the entries logged by the one that failed before confirming.
-        reply = self.assistant.handle(slack_message(event, user, addressed=not in_channel, resend=attempts > 0))
+        reply = self.assistant.handle(slack_message(event, user, addressed=not in_channel, resend=attempts > 0, client=self.client))
         deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"))
         if in_channel:
             react(self.client, reply, channel=channel, ts=ts)
@@ -86,7 +86,7 @@ class MessageHandler:
         if not channel or not ts or not user:
             return
         if allowed(self.assistant.settings, channel, "channel"):
-            reply = self.assistant.handle(slack_message(event, user, addressed=True))
+            reply = self.assistant.handle(slack_message(event, user, addressed=True, client=self.client))
             deliver(self.client, reply, channel=channel, user=user, private=reply.kind.private_in_channel, thread_ts=event.get("thread_ts") or ts)
             react(self.client, reply, channel=channel, ts=ts)
         else:
@@ -106,7 +106,7 @@ class MessageHandler:
         if "text" in previous and previous.get("text") == message.get("text"):
             return  # Slack added a link preview or an attachment: the words did not change
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
-        reply = self.assistant.edit(slack_message({**message, "channel": channel}, user, addressed=True), revision=revision)
+        reply = self.assistant.edit(slack_message({**message, "channel": channel}, user, addressed=True, client=self.client), revision=revision)
         deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
 
     def deleted(self, event: dict[str, Any], attempts: int) -> None:

@@ -1,4 +1,8 @@
-"""The "Log CCM time" message shortcut and the log-time modal's submission."""
+"""The "Log CCM time" message shortcut and the log-time modal's submission.
+
+Both are acknowledged before any Web API call: the shortcut's modal opens lazily, and the
+submission is checked and stored in the ack (its errors must go back in the response), with
+the confirmation posted lazily from what the ack stored in the request's context."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.assistant import Assistant, EntryForm
@@ -17,8 +21,11 @@ from bot.slack.render import INTERACTIVE_OPTION, LOG_MODAL_CALLBACK, log_modal, 
 SHORTCUT = "log_ccm_time"
 
 
-def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
+def acknowledge(ack: Ack) -> None:
     ack()
+
+
+def from_message(shortcut: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
     today = assistant.today()
     message = shortcut.get("message") or {}
     parsed = parse_message(message.get("text", ""), today, max_minutes=assistant.settings.max_minutes_per_entry)
@@ -29,7 +36,7 @@ def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, *, assis
     client.views_open(trigger_id=shortcut["trigger_id"], view=log_modal(prefill, metadata, today))
 
 
-def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, *, assistant: Assistant) -> None:
+def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, *, assistant: Assistant) -> None:
     user = body["user"]["id"]
     values = modal_values(view)
     form = EntryForm(
@@ -49,11 +56,17 @@ def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
         ack(response_action="errors", errors=errors)
         return
     ack()
-    assert reply is not None
-    # Confirm in the app's DM with the person (a user id as channel), with the Undo button.
-    deliver(client, reply, channel=user, user=user, private=False)
+    context["log_reply"] = reply  # for confirm(), which Bolt runs after the response
+
+
+def confirm(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    reply = context.get("log_reply")
+    if reply is not None:
+        # Confirm in the app's DM with the person (a user id as channel), with the Undo button.
+        user = body["user"]["id"]
+        deliver(client, reply, channel=user, user=user, private=False)
 
 
 def register(app: App, assistant: Assistant) -> None:
-    app.shortcut(SHORTCUT)(partial(from_message, assistant=assistant))
-    app.view(LOG_MODAL_CALLBACK)(partial(submitted, assistant=assistant))
+    app.shortcut(SHORTCUT)(ack=acknowledge, lazy=[partial(from_message, assistant=assistant)])
+    app.view(LOG_MODAL_CALLBACK)(ack=partial(submitted, assistant=assistant), lazy=[confirm])

@@ -336,3 +336,21 @@ def test_complex_ccm_ladder_when_the_month_is_marked(month):
     assert codes(short) == [("99490", 1), ("99439", 1)]
     assert (short.next_for("CCM").code, short.next_for("CCM").minutes_needed) == ("99487", 15)
 
+
+
+def test_a_year_after_the_newest_table_is_priced_as_its_own_and_estimated():
+    later = evaluate(facts(date(2027, 3, 1), staff=25))
+    assert codes(later) == [("99490", 1)] and later.amounts_are_estimates
+    official = Policy(amounts={2027: {"99490": 70.00}}, official={2027: frozenset({"99490"})})
+    priced = evaluate(facts(date(2027, 3, 1), staff=25), official)
+    assert priced.total == 70.00 and not priced.amounts_are_estimates
+    # 2026's import does not price 2027.
+    assert evaluate(facts(date(2027, 3, 1), staff=25), Policy(amounts={2026: {"99490": 1.0}})).total != 1.0
+
+
+def test_facility_rates_without_an_import_are_estimates_even_in_2025():
+    assert not evaluate(facts(MAR25, staff=25)).amounts_are_estimates
+    assert evaluate(facts(MAR25, staff=25), Policy(facility=True)).amounts_are_estimates
+    imported = Policy(facility=True, amounts={2025: {"99490": 40.0}}, official={2025: frozenset({"99490"})})
+    result = evaluate(facts(MAR25, staff=25), imported)
+    assert result.total == 40.0 and not result.amounts_are_estimates

@@ -6,53 +6,15 @@ tests/test_cli_smoke.py runs the few things only a real process can show."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Protocol
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bot.cli import cli
+from tests.bot.cli.conftest import Ccmbot
 
 ROOT = Path(__file__).resolve().parents[3]
-STAFF_CSV = str(ROOT / "examples" / "staff.csv")
-PATIENTS_CSV = str(ROOT / "examples" / "patients.csv")
-
-
-class Ccmbot(Protocol):
-    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result: ...
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh working directory (so the default sqlite:///ccmbot.db and the demo file are this test's own),
-    with no CCMBOT_ or SLACK_ variables from the environment the tests were started in."""
-    for name in list(os.environ):
-        if name.startswith(("CCMBOT_", "SLACK_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
-def ccmbot(workdir: Path) -> Ccmbot:
-    """Run `ccmbot ARGS...`; env= adds variables for this invocation only, input= is stdin."""
-    runner = CliRunner()
-
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        # An unexpected exception propagates with its traceback instead of becoming exit code 1.
-        return runner.invoke(cli, list(args), env=env, input=input, prog_name="ccmbot", catch_exceptions=False)
-
-    return run
-
-
-@pytest.fixture
-def practice(ccmbot: Ccmbot) -> Ccmbot:
-    """The example staff and patients imported."""
-    assert ccmbot("staff", "import", STAFF_CSV).exit_code == 0
-    assert ccmbot("patients", "import", PATIENTS_CSV).exit_code == 0
-    return ccmbot
+STAFF_CSV = str(ROOT / "bot" / "examples" / "staff.csv")
+PATIENTS_CSV = str(ROOT / "bot" / "examples" / "patients.csv")
 
 
 def test_roster_commands_round_trip(ccmbot: Ccmbot, workdir: Path) -> None:
@@ -166,7 +128,7 @@ def test_log_command_goes_through_the_assistant(practice: Ccmbot) -> None:
     bad = practice("log", "--as", "U01RN00003", "--today", "2026-11-27", "pt 123 med review")
     assert bad.exit_code == 2 and bad.stderr.startswith("error: Nothing was logged. How many minutes was that?")
     stranger = practice("log", "--as", "Nobody Here", "10 min call pt 123")
-    assert stranger.exit_code == 2 and "not on the care team's staff roster" in stranger.stderr
+    assert stranger.exit_code == 2 and "'Nobody Here' is not on the staff roster" in stranger.stderr
 
 
 def test_parse_command_prints_one_json_object_per_line(ccmbot: Ccmbot) -> None:
@@ -215,7 +177,7 @@ def test_remind_dry_run_prints_what_would_be_sent_and_to_whom(practice: Ccmbot) 
     assert r.exit_code == 0, r.stderr
     assert "== digest to C0COORD01 (due 09:00):" in r.stdout
     assert "• 123: 3 min to 99490 (17 of 20)" in r.stdout
-    assert "== nudges to U01RN00003 (due 10:00):" in r.stdout
+    assert "== nudges to Maria Santos (U01RN00003) (due 10:00):" in r.stdout
     quiet = practice("remind", "--today", "2026-11-14", "--at", "10:00", env=env)
     assert quiet.stdout.startswith("nothing due at 2026-11-14 10:00")
     assert practice("remind", "--send").exit_code == 2
@@ -299,3 +261,60 @@ def test_over_long_or_control_character_roster_fields_get_one_line_without_the_v
         assert r.stderr.startswith(f"error: {message}"), r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and secret not in r.stderr and "NNNNNNNNNN" not in r.stderr
     assert "N" * 300 not in ccmbot("staff", "list").stdout
+
+
+def test_usage_errors_are_one_line_and_exit_2(ccmbot: Ccmbot) -> None:
+    for args, words in [
+        (("report", "--bogus"), "error: ccmbot report: No such option '--bogus'"),
+        (("log", "--as", "Maria Santos", "--today", "2026-13-01", "5 min pt 1"), "'2026-13-01' is not a date; write it YYYY-MM-DD"),
+        (("consent", "record"), "error: ccmbot consent record: Missing argument"),
+    ]:
+        r = ccmbot(*args)
+        assert r.exit_code == 2, (args, r.output)
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], (args, r.output)
+
+
+def test_files_that_cannot_be_written_or_read_are_one_line(practice: Ccmbot, workdir: Path) -> None:
+    for args in (("report", "--month", "2026-11", "--out", "/no/such/dir/report.csv"), ("audit", "export", "--month", "2026-11", "--out", "/no/such/dir/audit.csv")):
+        r = practice(*args)
+        assert r.exit_code == 2 and r.output.strip().splitlines() == [r.output.strip()], r.output
+        assert "/no/such/dir/" in r.output and "No such file or directory" in r.output
+    r = practice("patients", "import", str(workdir / "missing.csv"))
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1 and "missing.csv" in r.output
+
+
+def test_version_and_dates_in_help(ccmbot: Ccmbot) -> None:
+    r = ccmbot("--version")
+    assert r.exit_code == 0 and r.output.startswith("ccmbot ")
+    helps = ccmbot("log", "--help").output + ccmbot("remind", "--help").output
+    assert "YYYY-MM-DD" in helps and "%Y" not in helps
+
+
+def test_log_as_someone_not_on_the_roster_says_so_in_cli_terms(practice: Ccmbot) -> None:
+    r = practice("log", "--as", "Nobody Here", "5 min call pt 123")
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+    assert "'Nobody Here' is not on the staff roster" in r.output and "--slack-id" not in r.output
+
+
+def test_remind_dry_run_names_people_and_says_when_channel_reminders_go_nowhere(practice: Ccmbot) -> None:
+    r = practice("remind", "--dry-run", "--today", "2026-11-27", "--at", "10:00")
+    assert r.exit_code == 0, r.output
+    assert "CCMBOT_REMINDER_CHANNEL is not set" in r.output
+    assert "nudges to Maria Santos (U01RN00003)" in r.output
+
+
+def test_a_csv_saved_by_excel_on_windows_is_read_with_a_note(ccmbot: Ccmbot, workdir: Path) -> None:
+    (workdir / "staff.csv").write_bytes("slack_user_id,name,role,admin\nU01RN00009,Zoë Müller,rn,no\n".encode("cp1252"))
+    r = ccmbot("staff", "import", "staff.csv")
+    assert r.exit_code == 0, r.output
+    assert "read it as Windows-1252" in r.stderr
+    assert "Zoë Müller" in ccmbot("staff", "list").stdout
+    (workdir / "bom.csv").write_bytes("\ufeffslack_user_id,name,role,admin\nU01RN00010,Ana Lía,rn,no\n".encode())
+    r = ccmbot("staff", "import", "bom.csv")
+    assert r.exit_code == 0 and "note:" not in r.stderr
+
+
+def test_a_missing_amounts_file_is_refused_at_start(ccmbot: Ccmbot, workdir: Path) -> None:
+    r = ccmbot("status", "123", env={"CCMBOT_AMOUNTS_CSV": str(workdir / "nope.csv")})
+    assert r.exit_code == 2 and "CCMBOT_AMOUNTS_CSV" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -35,8 +35,8 @@ def test_python_m_bot_cli_help_starts_without_slack_or_the_scheduler(tmp_path: P
 
 def test_log_round_trip_across_processes(tmp_path: Path) -> None:
     # A real process per command: what one command writes is committed to the file the next process reads.
-    assert ccmbot("staff", "import", str(ROOT / "examples" / "staff.csv"), cwd=tmp_path).returncode == 0
-    assert ccmbot("patients", "import", str(ROOT / "examples" / "patients.csv"), cwd=tmp_path).returncode == 0
+    assert ccmbot("staff", "import", str(ROOT / "bot" / "examples" / "staff.csv"), cwd=tmp_path).returncode == 0
+    assert ccmbot("patients", "import", str(ROOT / "bot" / "examples" / "patients.csv"), cwd=tmp_path).returncode == 0
     r = ccmbot("log", "--as", "Maria Santos", "--today", "2026-11-27", "--key", "k1", "15 min med review for patient 123", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [

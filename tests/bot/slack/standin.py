@@ -152,6 +152,9 @@ class StandIn:
             return {"ok": True, "channel": {"id": "D0" + str(params.get("users", "")).lstrip("U")}}
         if method == "users.info":
             return {"ok": True, "user": {"id": params.get("user"), "name": "sam", "real_name": "Sam Rivera", "tz": "America/New_York"}}
+        if method == "chat.getPermalink":  # the workspace's own domain, and a thread's link, as Slack makes them
+            channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+            return {"ok": True, "channel": channel, "permalink": f"https://clinic.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V0" + ts.replace(".", "")}}
         return {"ok": True}

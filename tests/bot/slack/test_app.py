@@ -51,7 +51,7 @@ def test_a_message_in_a_channel_is_logged_confirmed_privately_with_undo_and_mark
         "timestamp": "1795791600.000100",
         "name": "white_check_mark",
     }
-    assert session.scalar(select(TimeEntry.source_link)) == "https://slack.com/archives/C0CARETEAM/p1795791600000100"
+    assert session.scalar(select(TimeEntry.source_link)) == "https://clinic.slack.com/archives/C0CARETEAM/p1795791600000100"  # as Slack made it
 
 
 def test_bad_and_stale_signatures_are_refused(slack: SlackHarness, session: Session) -> None:
@@ -153,7 +153,7 @@ def test_undo_button_by_author_by_someone_else_and_twice(slack: SlackHarness, se
 
 def test_the_shortcut_opens_a_modal_prefilled_from_the_message(slack: SlackHarness) -> None:
     assert slack.interaction(fixture("message_action")).status == 200
-    [opened] = slack.standin.of("views.open")
+    [opened] = slack.standin.wait_for("views.open")
     view = opened.params["view"]
     fields = {b["block_id"]: b["element"] for b in view["blocks"]}
     assert fields["patient"]["initial_value"] == "123" and fields["minutes"]["initial_value"] == "25"
@@ -164,7 +164,7 @@ def test_the_shortcut_opens_a_modal_prefilled_from_the_message(slack: SlackHarne
 def test_ccm_log_without_text_opens_the_modal(slack: SlackHarness) -> None:
     response = slack.command("log")
     assert response.status == 200
-    [opened] = slack.standin.of("views.open")
+    [opened] = slack.standin.wait_for("views.open")
     assert opened.params["view"]["callback_id"] == "log_time"
 
 
@@ -192,7 +192,7 @@ def test_a_valid_modal_logs_and_confirms_in_the_dm(slack: SlackHarness, session:
     response = slack.interaction(fixture("view_submission"))
     assert response.status == 200 and response.body == ""
     assert active_minutes(session) == [25]
-    [confirmation] = slack.standin.of("chat.postMessage")
+    [confirmation] = slack.standin.wait_for("chat.postMessage")
     assert confirmation.params["channel"] == "UNURSE"
     assert confirmation.params["text"].startswith("Logged 25 min medication review for patient 123 on Thu Nov 26 (Maria Santos).")
     assert session.scalar(select(TimeEntry.source_link)) == "https://slack.com/archives/C0CARETEAM/p1795791800000700"
@@ -202,7 +202,7 @@ def test_app_home_is_published_for_the_person(slack: SlackHarness) -> None:
     slack.event(fixture("event_message"))
     slack.standin.reset()
     assert slack.event(fixture("event_app_home_opened")).status == 200
-    [published] = slack.standin.of("views.publish")
+    [published] = slack.standin.wait_for("views.publish")
     assert published.params["user_id"] == "UNURSE"
     texts = json.dumps(published.params["view"])
     assert "Patient 123: 15 of 20 min in November, 5 to go for 99490; consent on file." in texts
@@ -283,7 +283,7 @@ def home_button(action_id: str) -> dict:
 
 def test_home_buttons_open_the_form_and_list_who_needs_time(slack: SlackHarness) -> None:
     assert slack.interaction(home_button("open_log_modal")).status == 200
-    [opened] = slack.standin.of("views.open")
+    [opened] = slack.standin.wait_for("views.open")
     assert opened.params["view"]["callback_id"] == "log_time"
     assert slack.interaction(home_button("show_due")).status == 200
     [listing] = slack.standin.wait_for("chat.postMessage")
@@ -312,7 +312,7 @@ def test_the_shortcut_ticks_the_contact_box_only_for_a_live_call(slack: SlackHar
         payload["message"]["text"] = text
         slack.standin.reset()
         assert slack.interaction(payload).status == 200
-        [opened] = slack.standin.of("views.open")
+        [opened] = slack.standin.wait_for("views.open")
         return {b["block_id"]: b["element"] for b in opened.params["view"]["blocks"]}["contact"]
 
     assert [o["value"] for o in contact_box("12 min RPM call with pt 123 about readings yesterday")["initial_options"]] == ["interactive"]
@@ -336,6 +336,16 @@ def test_ccm_report_sends_the_file_to_the_admins_dm_not_the_channel(slack: Slack
     assert opened.params["users"] == "UDOC"
     [completed] = slack.standin.wait_for("files.completeUploadExternal")
     assert completed.params["channel_id"] == "D0DOC"  # the admin's DM with the app: the CSV names patients
+    # The audit trail keeps the permalink Slack returned, not one built by hand.
+    with slack.assistant.db.session() as s:
+        row = s.scalars(select(AuditEvent).where(AuditEvent.action == "file.delivered")).one()
+    assert row.after == {"filename": row.after["filename"], "permalink": "https://example.slack.com/files/F0REPORT", "to": "UDOC"}
+    assert row.after["filename"].endswith(".csv")
+
+
+def test_a_logged_message_keeps_the_permalink_slack_gives(slack: SlackHarness, session: Session) -> None:
+    slack.event(fixture("event_message"))
+    assert session.scalar(select(TimeEntry.source_link)).startswith("https://clinic.slack.com/archives/")
 
 
 def test_ccm_due_builds_its_question_directly_with_month_and_window(slack: SlackHarness) -> None:
@@ -465,3 +475,26 @@ def test_two_replicas_answer_a_mention_once(db: Database, slack: SlackHarness, s
         assert len(standin.of("chat.postMessage")) == 1
     finally:
         second.close()
+
+
+def test_every_listener_acknowledges_before_its_web_api_calls(slack: SlackHarness) -> None:
+    """Each Web API method these listeners call answers 429 (retry after 2 s): the button,
+    shortcut, Home tab and form requests still get Slack's HTTP response at once, well inside
+    its 3 seconds, and the calls go through after the wait."""
+    slack.event(fixture("event_message"))
+    slack.standin.reset()
+    requests = [
+        ("views.open", lambda: slack.interaction(home_button("open_log_modal"))),
+        ("views.open", lambda: slack.interaction(fixture("message_action"))),
+        ("chat.postMessage", lambda: slack.interaction(home_button("show_due"))),
+        ("views.publish", lambda: slack.event(fixture("event_app_home_opened", event_id="Ev0HOME429"), wait=False)),
+        ("chat.postMessage", lambda: slack.interaction(fixture("view_submission", view__id="V0RATE429"))),
+    ]
+    for method, send in requests:
+        slack.standin.reset()
+        slack.standin.fail_next(method, 429, retry_after=2)
+        response = send()
+        assert response.status == 200 and response.seconds < 1.5, (method, response.seconds)
+        slack.standin.wait_for(method, timeout=15)  # the retry after the wait
+        assert [c.method for c in slack.standin.calls if c.method.startswith(method)] == [f"{method}:failed", method]
+

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.slack.inbox import Inbox
 from storage.db import Database
 from storage.models import SlackEvent, TimeEntry
 from storage.slack_events import store
@@ -92,3 +93,24 @@ def test_a_failed_handling_is_retried_and_confirmed_once(slack: SlackHarness, se
     posted = [c for c in slack.standin.calls if c.method == "chat.postEphemeral"]
     assert len(posted) == 1 and posted[0].params["text"].startswith("Logged 15 min medication review for patient 123")
     assert session.scalars(select(TimeEntry.minutes)).all() == [15]
+
+
+def test_an_event_accepted_before_the_first_sweep_is_handled_once(db: Database) -> None:
+    """The inbox's start-up sweep takes what earlier processes left, not an event it accepted
+    itself (that one is on its queue): a failing handler runs once, and the event waits for a
+    later sweep instead of being retried at once (the race behind a flaky test under load)."""
+    calls: list[int] = []
+
+    def failing(payload: dict, attempts: int) -> None:
+        calls.append(attempts)
+        raise RuntimeError("Slack is down")
+
+    inbox = Inbox(db, failing)
+    assert inbox.accept("Ev0RACE", json.dumps({"event_id": "Ev0RACE"}))  # stored and queued, not started yet
+    inbox.start()
+    assert inbox.drain(timeout=30)
+    inbox.stop()
+    assert calls == [0]  # one call, its first attempt
+    with db.session() as s:
+        row = s.get(SlackEvent, "Ev0RACE")
+        assert (row.status, row.attempts) == ("pending", 1)

@@ -22,8 +22,8 @@ def test_the_undo_button_callback_alone_voids_its_entries_and_replaces_the_confi
     logged = assistant.handle(Message("UNURSE", "15 min call pt 123", today=date(2026, 11, 27)))
     acked: list[bool] = []
     said: list[dict[str, Any]] = []
+    actions.acknowledge(ack=lambda: acked.append(True))
     actions.undo(
-        ack=lambda: acked.append(True),
         body={"user": {"id": "UNURSE"}},
         action={"value": ",".join(str(i) for i in logged.entry_ids)},
         respond=lambda **kwargs: said.append(kwargs),

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.error import HTTPError
 from urllib.request import urlopen
 
@@ -33,16 +34,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def sqlite_practice(tmp_path: Path) -> Path:
+    """A SQLite file with patient 123, closed (WAL folded) so a server can open it alone."""
+    path = tmp_path / "clinic.db"
+    database = Database(f"sqlite:///{path}")
+    with database.session() as s:
+        Roster(s).patient("123")
+        s.commit()
+    database.close()
+    return path
+
+
+def serve_env(url: str, standin: StandIn) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    env.update(CCMBOT_DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
+    return env
+
+
+def start_serve(tmp_path: Path, env: dict[str, str], standin: StandIn, port: int, workers: int, **popen: Any) -> subprocess.Popen[Any]:
+    """`ccmbot serve --no-scheduler` on 127.0.0.1:port, returned once every worker checked its token."""
+    standin.reset()
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-scheduler"],
+        cwd=tmp_path, env=env, **popen,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(standin.of("auth.test")) < workers:
+        assert server.poll() is None and time.monotonic() < deadline, "gunicorn workers did not start"
+        time.sleep(0.1)
+    return server
+
+
 def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster, standin: StandIn, tmp_path: Path) -> None:
     roster.patient("123")
     standin.reset()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
+    scratch = tmp_path / "tmp"  # where the server makes its metrics folder
+    scratch.mkdir()
     env.update(
         CCMBOT_DATABASE_URL=db.url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         CCMBOT_SLACK_API_URL=standin.api_url,
+        TMPDIR=str(scratch),
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
@@ -80,31 +117,21 @@ def test_serve_runs_the_app_under_gunicorn_workers(db: Database, roster: Roster,
         assert 'ccmbot_duplicates_dropped_total{where="inbox"} 1.0' in metrics
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        output = server.communicate(timeout=30)[0]
+    # gunicorn's own lines too are JSON, one object a line; the metrics folder went with the server.
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines and all(json.loads(line) for line in lines), output[-2000:]
+    assert any(json.loads(line)["logger"] == "gunicorn.error" for line in lines)
+    assert not list(scratch.glob("ccmbot-metrics-*"))
 
 
 def test_after_a_clean_stop_the_sqlite_file_alone_holds_every_entry(roster: Roster, standin: StandIn, tmp_path: Path) -> None:
     """`ccmbot serve` on SQLite, SIGTERM, then copy the database file without its -wal: the entries
     logged before the stop are in the copy (each worker checkpoints the WAL as it exits)."""
-    path = tmp_path / "clinic.db"
-    database = Database(f"sqlite:///{path}")
-    with database.session() as s:
-        Roster(s).patient("123")
-        s.commit()
-    database.dispose()
+    path = sqlite_practice(tmp_path)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
-    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
-    standin.reset()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-scheduler"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_serve(tmp_path, serve_env(f"sqlite:///{path}", standin), standin, port, workers=2)
     try:
-        deadline = time.monotonic() + 60
-        while len(standin.of("auth.test")) < 2:
-            assert server.poll() is None and time.monotonic() < deadline, "gunicorn workers did not start"
-            time.sleep(0.1)
         sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", standin)
         for n in range(1, 6):
             assert sender.event(fixture("event_message", event__ts=f"1795791600.{n:06d}", event_id=f"Ev0STOP{n}")).status == 200
@@ -143,27 +170,12 @@ def test_slow_clients_do_not_hold_up_slack_events(roster: Roster, standin: Stand
     """Four slow-trickle clients on a one-worker `ccmbot serve` (two stuck in their headers, two
     in their bodies): a signed event is still answered at once, and each slow client is cut off
     within the request deadline instead of holding a worker."""
-    path = tmp_path / "clinic.db"
-    database = Database(f"sqlite:///{path}")
-    with database.session() as s:
-        Roster(s).patient("123")
-        s.commit()
-    database.dispose()
+    path = sqlite_practice(tmp_path)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
-    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
-    standin.reset()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-scheduler"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_serve(tmp_path, serve_env(f"sqlite:///{path}", standin), standin, port, workers=1)
     closed_after: list[float] = []
     slow: list[threading.Thread] = []
     try:
-        deadline = time.monotonic() + 60
-        while not standin.of("auth.test"):
-            assert server.poll() is None and time.monotonic() < deadline, "gunicorn worker did not start"
-            time.sleep(0.1)
         headers = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         body_next = headers + b"Content-Length: 400\r\n\r\n{"
         for first, rest in [(b"POST /slack", b" " * 60), (headers, b"X-Pad: " + b"a" * 60), (body_next, b" " * 60), (body_next, b" " * 60)]:
@@ -207,29 +219,15 @@ def test_a_database_read_only_at_start_is_written_once_writable_again(roster: Ro
     """`ccmbot serve` started on a SQLite file it cannot write: /healthz and `ccmbot health` say
     so, and events are refused (Slack retries them) without anything stored. Once the file is
     writable again, new events and the retry of the refused one are logged, without a restart."""
-    path = tmp_path / "clinic.db"
-    database = Database(f"sqlite:///{path}")
-    with database.session() as s:
-        Roster(s).patient("123")
-        s.commit()
-    database.close()
+    path = sqlite_practice(tmp_path)
     path.chmod(0o444)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMBOT_", "SLACK_"))}
-    env.update(CCMBOT_DATABASE_URL=f"sqlite:///{path}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, CCMBOT_SLACK_API_URL=standin.api_url)
-    standin.reset()
+    env = serve_env(f"sqlite:///{path}", standin)
     health_cmd = [sys.executable, "-m", "bot.cli", "health"]
     checked = subprocess.run(health_cmd, cwd=tmp_path, env=env, preexec_fn=_without_root_file_access, capture_output=True, text=True, timeout=60)
     assert checked.returncode != 0 and "not writable" in checked.stdout + checked.stderr
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-scheduler"],
-        cwd=tmp_path, env=env, preexec_fn=_without_root_file_access, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_serve(tmp_path, env, standin, port, workers=1, preexec_fn=_without_root_file_access)
     try:
-        deadline = time.monotonic() + 60
-        while not standin.of("auth.test"):
-            assert server.poll() is None and time.monotonic() < deadline, "gunicorn worker did not start"
-            time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
         status, detail = _health(base)
         assert status == 503 and str(detail["database"]).startswith("not writable"), detail
