@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,18 @@ def permalink(channel: str, ts: str, client: WebClient | None = None) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
-def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private: bool, thread_ts: str | None = None) -> None:
-    """Post a reply: ephemeral to the speaker in a channel, a message in a DM or a thread."""
+def deliver(
+    client: WebClient,
+    reply: Reply,
+    *,
+    channel: str,
+    user: str,
+    private: bool,
+    thread_ts: str | None = None,
+    audit_file: Callable[[str, str, str | None], None] | None = None,
+) -> None:
+    """Post a reply: ephemeral to the speaker in a channel, a message in a DM or a thread. A file
+    it carries goes to the asker's DM, and `audit_file(user, filename, permalink)` records it."""
     if reply.silent or reply.duplicate:
         return
     if reply.add_me is not None:
@@ -56,7 +67,9 @@ def deliver(client: WebClient, reply: Reply, *, channel: str, user: str, private
     else:
         client.chat_postMessage(**kwargs)
     if reply.file is not None:
-        send_file(client, reply.file, channel=channel, user=user)
+        link = send_file(client, reply.file, channel=channel, user=user)
+        if audit_file is not None:
+            audit_file(user, reply.file[0], link)
 
 
 def send_file(client: WebClient, file: tuple[str, str], *, channel: str, user: str) -> str | None:

@@ -76,7 +76,7 @@ class MessageHandler:
             return  # the app_mention event for the same message answers it
         # A later attempt finds the entries logged by the one that failed before confirming.
         reply = self.assistant.handle(slack_message(event, user, addressed=not in_channel, resend=attempts > 0, client=self.client))
-        deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"))
+        deliver(self.client, reply, channel=channel, user=user, private=in_channel, thread_ts=event.get("thread_ts"), audit_file=self.assistant.file_delivered)
         if in_channel:
             react(self.client, reply, channel=channel, ts=ts)
 
@@ -87,7 +87,7 @@ class MessageHandler:
             return
         if allowed(self.assistant.settings, channel, "channel"):
             reply = self.assistant.handle(slack_message(event, user, addressed=True, client=self.client))
-            deliver(self.client, reply, channel=channel, user=user, private=reply.kind.private_in_channel, thread_ts=event.get("thread_ts") or ts)
+            deliver(self.client, reply, channel=channel, user=user, private=reply.kind.private_in_channel, thread_ts=event.get("thread_ts") or ts, audit_file=self.assistant.file_delivered)
             react(self.client, reply, channel=channel, ts=ts)
         else:
             self.client.chat_postEphemeral(
@@ -107,7 +107,7 @@ class MessageHandler:
             return  # Slack added a link preview or an attachment: the words did not change
         revision = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event["ts"]
         reply = self.assistant.edit(slack_message({**message, "channel": channel}, user, addressed=True, client=self.client), revision=revision)
-        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
+        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im", audit_file=self.assistant.file_delivered)
 
     def deleted(self, event: dict[str, Any], attempts: int) -> None:
         previous = event.get("previous_message") or {}
@@ -118,7 +118,7 @@ class MessageHandler:
         if not channel:
             return
         reply = self.assistant.deleted(user, source_id(channel, ts))
-        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im")
+        deliver(self.client, reply, channel=channel, user=user, private=event.get("channel_type") != "im", audit_file=self.assistant.file_delivered)
 
 
 def allowed(settings: Settings, channel: str, channel_type: str) -> bool:

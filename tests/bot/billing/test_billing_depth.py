@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.billing import Policy
-from bot.evaluation import month_results
+import pytest
+
+from bot.billing import ConsentEvent, Minutes, MonthFacts, Policy, evaluate
+from bot.evaluation import _as_clinical_staff, month_results
 from storage.consents import record_consent
 from storage.roster import PatientFields, upsert_patient
 from tests.bot.test_report import NOV, log
@@ -122,3 +124,27 @@ def test_bhi_minutes_count_only_toward_99484(session, roster: Roster):
     assert codes(result) == [("99484", 1)]
     assert result.counted == {"CCM": 15, "BHI": 20}
     assert result.next_for("CCM").code == "99490" and result.next_for("CCM").minutes_needed == 5
+
+
+@pytest.mark.parametrize("month_start", [date(2025, 3, 1), date(2026, 3, 1)])
+@pytest.mark.parametrize(
+    "own, others, expected",
+    [
+        (0, 35, [("99490", 1)]),  # another practitioner's 35: staff time, never 99491
+        (30, 0, [("99491", 1)]),  # the billing practitioner's own 30
+        (30, 10, [("99490", 1), ("99439", 1)]),  # 40 pooled on the staff ladder pay more than 99491
+        (60, 0, [("99490", 1), ("99439", 2)]),
+    ],
+)  # fmt: skip
+def test_99491_counts_only_the_billing_practitioners_own_minutes_in_both_years(month_start, own, others, expected):
+    """The move bot.evaluation makes before the engine: another practitioner's minutes become
+    clinical staff minutes, dated or month totals alike."""
+    day = month_start.replace(day=10)
+    logged = tuple(m for m in (Minutes("CCM", "practitioner", own + others, day),) if m.minutes)
+    moved = _as_clinical_staff(logged, [("CCM", day, others)] if others else [])
+    assert sum(m.minutes for m in moved if m.track == "practitioner") == own
+    facts = MonthFacts(month=month_start, minutes=moved, consents=(ConsentEvent("CCM", "granted", date(2024, 6, 1)),), chronic_conditions=2,
+                       care_plan_date=date(2024, 6, 1), initiating_visit_date=date(2024, 5, 20))  # fmt: skip
+    assert codes(evaluate(facts)) == expected
+    undated = _as_clinical_staff(tuple(m._replace(day=None) for m in logged), [("CCM", day, others)] if others else [])
+    assert codes(evaluate(facts._replace(minutes=undated))) == expected

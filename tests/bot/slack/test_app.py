@@ -498,3 +498,11 @@ def test_every_listener_acknowledges_before_its_web_api_calls(slack: SlackHarnes
         slack.standin.wait_for(method, timeout=15)  # the retry after the wait
         assert [c.method for c in slack.standin.calls if c.method.startswith(method)] == [f"{method}:failed", method]
 
+
+
+def test_a_report_asked_in_a_dm_is_audited_with_slacks_permalink(slack: SlackHarness, session: Session) -> None:
+    dm = fixture("event_message", event__text="send me the report for October", event__user="UDOC", event__channel="D0DOC", event__channel_type="im")
+    assert slack.event(dm).status == 200
+    slack.standin.wait_for("files.completeUploadExternal")
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "file.delivered")).all()
+    assert [(r.after["to"], r.after["permalink"]) for r in rows] == [("UDOC", "https://example.slack.com/files/F0REPORT")]
