@@ -209,9 +209,10 @@ def _gates(facts: MonthFacts, program: str, events: list[ConsentEvent], first: d
     if not facts.has_billing_practitioner:
         blockers.append(Blocker(program, "no_billing_practitioner", "no billing practitioner on file: set one before this month can be billed"))
     # A grant counts only for the billing practitioner it was given to; a revocation always counts.
-    current = [e for e in events if e.for_billing_practitioner or e.status != "granted"]
+    mixed = any(not e.for_billing_practitioner for e in events)
+    current = [e for e in events if e.for_billing_practitioner or e.status != "granted"] if mixed else events
     start, reason = _consent_start(current, first, last)
-    if reason == "no_consent" and any(e.status == "granted" and not e.for_billing_practitioner for e in events):
+    if reason == "no_consent" and mixed and any(e.status == "granted" and not e.for_billing_practitioner for e in events):
         reason = "consent_other_practitioner"
     if reason == "no_consent":
         blockers.append(Blocker(program, reason, f"no {program} consent on file by {last:%b} {last.day}"))
@@ -299,6 +300,10 @@ def _choices(rules: YearRules, policy: Policy, ladders: tuple[Ladder, ...], prac
     return out
 
 
+def _complex_choice(choices: list[_Choice]) -> _Choice | None:
+    return next((c for c in choices if c.ladder.needs_complex_mdm), None)
+
+
 def _best(choices: list[_Choice]) -> _Choice | None:
     billable = [c for c in choices if c.lines]
     # The compliant choice that pays most; ties go to the earlier (simpler) family.
@@ -362,7 +367,7 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
         staff = sum(m.minutes for m in pools["clinical_staff"])
         counted[program] = practitioner + staff
         choices = _choices(rules, policy, ladders[program], practitioner, staff, facts.complex_mdm)
-        complex_month = next((c for c in choices if c.ladder.needs_complex_mdm), None)
+        complex_month = _complex_choice(choices) if facts.complex_mdm else None
         if complex_month is not None and complex_month.lines:
             # A month marked complex bills the complex ladder once it reaches 99487's 60 minutes;
             # below that, the month may still bill 99490 or 99491 (the CCM families exclude
@@ -395,7 +400,7 @@ def evaluate(facts: MonthFacts, policy: Policy = Policy()) -> MonthResult:
             if policy.date_of_service == "threshold_date":
                 day = _threshold_day(best, pools, policy)
                 dos = max(dos, day) if dos and day else (day or dos)
-        complex_month = next((c for c in choices if c.ladder.needs_complex_mdm), None)
+        complex_month = _complex_choice(choices) if facts.complex_mdm else None
         if complex_month is not None and not complex_month.lines and best is not None and best.total < _amount(rules, policy, "99487"):
             # A month marked complex that bills 99490 already aims at 99487 (60 minutes); below
             # 20 minutes the nearest money is 99490, and the replies add the complex aim.
