@@ -947,31 +947,32 @@ class Assistant:
             return say(ReplyKind.ERROR, None, f'Which day? I could not read one date in "{rest}", so nothing was changed. {usage}')
         return day, device
 
-    def _rpm_start(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+    def _rpm_request(self, staff: Staff, slots: Slots, today: date, usage: str) -> tuple[date, str | None] | Reply:
+        """What an RPM start or stop says (day, device), or the refusal or question to answer instead."""
         refusal = self._may_run_rpm(staff)
         if refusal:
             return refusal
-        usage = 'Say it like "rpm start 123", "RPM set up for pt 123 today" or "rpm start 123 11/2 device: BP cuff".'
         if not slots.patient:
             return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
-        said = self._rpm_words(slots, today, usage)
+        return self._rpm_words(slots, today, usage)
+
+    def _rpm_start(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        usage = 'Say it like "rpm start 123", "RPM set up for pt 123 today" or "rpm start 123 11/2 device: BP cuff".'
+        said = self._rpm_request(staff, slots, today, usage)
         if isinstance(said, Reply):
             return said
         day, device = said
+        assert slots.patient
         done = self._started(s, staff, slots.patient, day, device, today)
         return say(ReplyKind.RPM, *rpm_change_words(done, today, staff.name))
 
     def _rpm_stop(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
-        refusal = self._may_run_rpm(staff)
-        if refusal:
-            return refusal
         usage = 'Say it like "rpm stop 123" or "rpm stop 123 yesterday".'
-        if not slots.patient:
-            return say(ReplyKind.ERROR, None, f"Which patient? {usage}")
-        said = self._rpm_words(slots, today, usage)
+        said = self._rpm_request(staff, slots, today, usage)
         if isinstance(said, Reply):
             return said
         day, device = said
+        assert slots.patient
         if device is not None:
             return say(ReplyKind.ERROR, None, f"A stop takes no device. {usage}")
         done = self._stopped(s, staff, slots.patient, day, today)

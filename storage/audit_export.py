@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -68,6 +69,17 @@ def month_audit_rows(session: Session, first: date, last: date, patient_key: str
     return [row for _, row in rows]
 
 
+def _changes(session: Session, entity: str, ids: list[str]) -> Any:
+    """The audit events of these rows of one entity, oldest first, each with its actor's name."""
+    actor = aliased(Staff)
+    return session.execute(
+        select(AuditEvent, actor.name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+
+
 def _complex_rows(session: Session, first: date, last: date, patient_key: str | None) -> list[tuple[object, list[str]]]:
     """Complex CCM marks of the month's patient-months (99487's justification), with who and why."""
     facts = select(PatientMonthFact.id, Patient.key, PatientMonthFact.month).join(Patient, Patient.id == PatientMonthFact.patient_id)
@@ -77,13 +89,7 @@ def _complex_rows(session: Session, first: date, last: date, patient_key: str | 
     by_id = {str(fact_id): (key, month) for fact_id, key, month in session.execute(facts)}
     if not by_id:
         return []
-    actor = aliased(Staff)
-    events = session.execute(
-        select(AuditEvent, actor.name)
-        .outerjoin(actor, actor.id == AuditEvent.actor_id)
-        .where(AuditEvent.entity == "patient_month_fact", AuditEvent.entity_id.in_(list(by_id)))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
+    events = _changes(session, "patient_month_fact", list(by_id))
     rows: list[tuple[object, list[str]]] = []
     for event, changed_by in events:
         key, month = by_id[event.entity_id or ""]
@@ -108,13 +114,7 @@ def _rpm_rows(session: Session, first: date, last: date, patient_key: str | None
     by_id = {str(episode_id): key for episode_id, key in session.execute(episodes)}
     if not by_id:
         return []
-    actor = aliased(Staff)
-    events = session.execute(
-        select(AuditEvent, actor.name)
-        .outerjoin(actor, actor.id == AuditEvent.actor_id)
-        .where(AuditEvent.entity == "rpm_episode", AuditEvent.entity_id.in_(list(by_id)))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
+    events = _changes(session, "rpm_episode", list(by_id))
     rows: list[tuple[object, list[str]]] = []
     for event, changed_by in events:
         after = event.after or {}
