@@ -697,15 +697,9 @@ class Assistant:
         today = self.today(today)
         try:
             with self.db.transaction() as s:
-                staff: Staff | None = None
-                if by is not None:
-                    found = self._roster_member(s, by)
-                    if isinstance(found, Reply):
-                        return found
-                    staff = found
-                    refusal = self._may_record_consent(s, staff)
-                    if refusal:
-                        return refusal
+                staff = self._acting(s, by, lambda member: self._may_record_consent(s, member))
+                if isinstance(staff, Reply):
+                    return staff
                 return self._recorded_consent(s, staff, key, program, status, method, when or today, today)
         except LedgerError as exc:
             return say(ReplyKind.ERROR, None, str(exc))
@@ -888,21 +882,25 @@ class Assistant:
         the operator at the shell (`ccmbot rpm stop` without --as), audited without an actor."""
         return self._rpm_change(by, lambda s, staff, day: self._stopped(s, staff, key, day, self.today(today)), when, today)
 
+    def _acting(self, s: Session, by: str | None, may: Callable[[Staff], Reply | None]) -> Staff | None | Reply:
+        """Who acts in a CLI-or-chat use case: None for the operator at the shell, else the roster
+        member named, if they may (else the reply that says why not)."""
+        if by is None:
+            return None
+        found = self._roster_member(s, by)
+        if isinstance(found, Reply):
+            return found
+        return may(found) or found
+
     def _rpm_change(
         self, by: str | None, work: Callable[[Session, Staff | None, date], RpmChanged], when: date | None, today: date | None
     ) -> RpmChanged | Reply:
         day = self.today(today)
         try:
             with self.db.transaction() as s:
-                staff: Staff | None = None
-                if by is not None:
-                    found = self._roster_member(s, by)
-                    if isinstance(found, Reply):
-                        return found
-                    refusal = self._may_run_rpm(found)
-                    if refusal:
-                        return refusal
-                    staff = found
+                staff = self._acting(s, by, self._may_run_rpm)
+                if isinstance(staff, Reply):
+                    return staff
                 return work(s, staff, when or day)
         except LedgerError as exc:
             return say(ReplyKind.ERROR, None, str(exc))

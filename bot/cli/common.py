@@ -136,7 +136,8 @@ class CcmGroup(click.Group):
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "ccmbot"
             hint = f" (see `{where} --help`)"
-            click.echo(f"error: {where}: {exc.format_message()}{hint}", err=True)
+            message = " ".join(exc.format_message().split())  # click wraps choice lists over lines
+            click.echo(f"error: {where}: {message}{hint}", err=True)
             raise SystemExit(2) from None
         except click.ClickException as exc:
             exc.show()

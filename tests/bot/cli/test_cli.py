@@ -268,6 +268,7 @@ def test_usage_errors_are_one_line_and_exit_2(ccmbot: Ccmbot) -> None:
         (("report", "--bogus"), "error: ccmbot report: No such option '--bogus'"),
         (("log", "--as", "Maria Santos", "--today", "2026-13-01", "5 min pt 1"), "'2026-13-01' is not a date; write it YYYY-MM-DD"),
         (("consent", "record"), "error: ccmbot consent record: Missing argument"),
+        (("consent", "record", "123", "--program", "CCM"), "Missing option '--method'. Choose from: verbal, written"),
     ]:
         r = ccmbot(*args)
         assert r.exit_code == 2, (args, r.output)
