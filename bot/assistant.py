@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.billing import PROGRAMS as LOGGED_PROGRAMS
 from bot.billing import Policy
 from bot.config import Settings
+from bot.corrections import Corrections, repeat_lines
 from bot.devices import DeviceStatus, span_words
 from bot.evaluation import PolicySource, device_statuses, month_results, short_candidates, stream_month_results
 from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
@@ -54,6 +55,7 @@ from bot.replies import (
     with_unread,
 )
 from bot.report import as_csv, describe
+from bot.timers import TIMER_INTENTS, Timers
 from bot.worklist import needs_time
 from storage.audit import audit
 from storage.consents import record_consent
@@ -265,6 +267,11 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
+def _utc(moment: datetime) -> datetime:
+    """When a message was said, in UTC as entries store it (a naive time is taken as UTC)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Assistant:
     def __init__(self, db: Database, settings: Settings, *, policy: Policy | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.db = db
@@ -274,6 +281,7 @@ class Assistant:
         self._fixed_policy = policy
         self._policies = PolicySource(settings, db)
         self._now = now or (lambda: datetime.now(UTC))
+        self.timers = Timers(self)  # "start pt 123 call", "stop": bot/timers.py
 
     @property
     def policy(self) -> Policy:
@@ -316,6 +324,10 @@ class Assistant:
             message = _linked(message)
             return self._as_member(message.user, lambda s, staff: self._log(s, staff, message, entries, today))
         assert intent is not None
+        if intent.name is IntentName.CORRECT:  # keyed by the message: the same correction twice changes nothing more
+            return self._as_member(message.user, lambda s, staff: self._corrections(s, staff, today, message).answer(message.text))
+        if intent.name in TIMER_INTENTS:  # a timer reads the clock the message was said at, not only the day
+            return self.timers.answer(message.user, intent, self.timers.instant(message.today, message.when), source=message.source)
         return self.ask(message.user, intent, today)
 
     def file_delivered(self, user: str, filename: str, link: str | None) -> None:
@@ -328,6 +340,8 @@ class Assistant:
     def ask(self, user: str, intent: Intent, today: date | None = None) -> Reply:
         """Answer an intent a door built itself (a /ccm subcommand, a button): the same use cases as chat."""
         day = self.today(today)
+        if intent.name in TIMER_INTENTS:
+            return self.timers.answer(user, intent, self.timers.instant(today, None))
         return self._as_member(user, lambda s, staff: self._answer(s, staff, intent, day))
 
     def _as_member(self, user: str, work: Callable[[Session, Staff], Reply]) -> Reply:
@@ -367,6 +381,10 @@ class Assistant:
     def edit(self, message: Message, revision: str) -> Reply:
         """The message `message.source_id` was edited: its entries become the new text's (void and re-log, audited)."""
         today = self.today_for(message)
+        correction = classify(message.text)
+        if correction is not None and correction.name is IntentName.CORRECT:
+            # Not an entry to re-read: the correction it said was applied once, and an edit does not redo it.
+            return say(ReplyKind.ERROR, None, "Your edit was not applied: a correction is done once. Say the new correction in a new message.")
         parsed = self._parse(message, today)
         message = _linked(message)
         assert message.source_id, "an edit names the message it changes"
@@ -450,6 +468,7 @@ class Assistant:
                     today=today,
                     max_minutes=self.settings.max_minutes_per_entry,
                     source_link=link,
+                    created_at=_utc(self._now()),
                 )
                 entry = result.entries[0]
                 if not result.duplicate:
@@ -457,10 +476,59 @@ class Assistant:
                 title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
                 return Reply(
                     ReplyKind.LOGGED,
-                    (Section(title), Section(None, tuple(self._progress(s, result.entries, today)))),
+                    (Section(title, tuple(repeat_lines(s, result.entries, self.settings.tz) if not result.duplicate else ())),
+                     Section(None, tuple(self._progress(s, result.entries, today)))),
                     entry_ids=(entry.id,),
                     duplicate=result.duplicate,
                 ), {}
+        except LedgerError as exc:
+            return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
+
+    # --- corrections: one entry replaced or deleted (bot/corrections.py) ----------------------------
+
+    def _corrections(self, s: Session, staff: Staff, today: date, message: Message | None = None) -> Corrections:
+        return Corrections(
+            s,
+            staff,
+            today,
+            words=self._entry_words,
+            progress=self._progress,
+            max_minutes=self.settings.max_minutes_per_entry,
+            source=message.source if message else "slack",
+            key=message.source_id if message else None,
+            when=_utc(message.when or self._now()) if message else _utc(self._now()),
+        )
+
+    def delete_entry(self, user: str, entry_id: int, today: date | None = None) -> Reply:
+        """A Delete button: the entry is voided as corrected (its owner or an admin, its month open)."""
+        return self._as_member(user, lambda s, staff: self._corrections(s, staff, self.today(today)).delete(entry_id))
+
+    def entry_form(self, user: str, entry_id: int, today: date | None = None) -> dict[str, object] | Reply:
+        """An Edit button: the log form's fields for the entry, or why it cannot be edited."""
+        with self.db.session() as s:
+            staff = self._roster_member(s, user)
+            return staff if isinstance(staff, Reply) else self._corrections(s, staff, self.today(today)).form_prefill(entry_id)
+
+    def correct_form(
+        self, user: str, entry_id: int, form: EntryForm, *, source_id: str, today: date | None = None
+    ) -> tuple[Reply | None, dict[str, str]]:
+        """The edit form sent: the same checks as a new entry's form, then the entry is replaced
+        (reason "corrected"): (confirmation, {}) or (None, {field: what is wrong})."""
+        today = self.today(today)
+        errors = form.errors(today, self.settings.max_minutes_per_entry)
+        if errors:
+            return None, errors
+        try:
+            with self.db.transaction() as s:
+                staff = find_staff(s, user)
+                if staff is None or not staff.active:
+                    return None, {"patient": "You're not on the staff roster; ask an admin to add you before changing time."}
+                corrections = self._corrections(s, staff, today)
+                corrections.key, corrections.source = source_id, "modal"
+                reply = corrections.apply_form(entry_id, form.draft())
+                if reply.kind.is_refusal:
+                    return None, {"patient": reply.text}
+                return reply, {}
         except LedgerError as exc:
             return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
 
@@ -480,6 +548,7 @@ class Assistant:
             entries = staff_entries(s, staff.id, today, today)
             logged_today = [f"{e.minutes} min {activity_words(e.activity)}, patient {e.patient_key}" for e in entries]
             patients, consented = patient_counts(s, last)
+            timers, timer_lines = self.timers.on_home(s, staff, self._now())
             return Home(
                 name=staff.name,
                 month=month_words(first, today),
@@ -491,6 +560,8 @@ class Assistant:
                 consented=consented,
                 short_total=len({n.key for n in needs}),
                 close=close,
+                timers=timers,
+                timer_lines=timer_lines,
             )
 
     def report(self, user: str, month_text: str = "", today: date | None = None) -> tuple[Reply, str | None]:
@@ -541,6 +612,8 @@ class Assistant:
             IntentName.REPORT: self._report_question,
             IntentName.RPM_START: self._rpm_start,
             IntentName.RPM_STOP: self._rpm_stop,
+            IntentName.CORRECT: lambda s, staff, slots, day: self._corrections(s, staff, day).answer(slots.rest or ""),
+            IntentName.MY_ENTRIES: lambda s, staff, slots, day: self._corrections(s, staff, day).list_entries(slots),
         }
         handler = own.get(intent.name)
         if handler is not None:
@@ -578,6 +651,7 @@ class Assistant:
                 max_minutes=self.settings.max_minutes_per_entry,
                 source_link=message.permalink,
                 source_digest=text_digest(message.text),
+                created_at=_utc(message.when or self._now()),
             )
         except KeyReused as exc:
             if message.source == "slack":
@@ -602,6 +676,8 @@ class Assistant:
         if bare:
             read = " and ".join(bare)
             body.append(f'(I read {read} as the patient{"s" if len(bare) > 1 else ""}; "pt {bare[0]}" makes it certain.)')
+        if not result.duplicate:
+            body += repeat_lines(s, entries, self.settings.tz)
         progress = self._progress(s, entries, today)
         return Reply(
             ReplyKind.LOGGED,

@@ -35,6 +35,7 @@ REMINDER_TIMES = {
     "final_call": "final_call_time",
     "consent_gaps": "consent_gaps_time",
     "summary": "summary_time",
+    "timers": "timers_time",  # a DM for each timer still running at the end of its day (bot/timers.py)
 }
 REMINDER_KINDS = tuple(REMINDER_TIMES)
 
@@ -74,6 +75,7 @@ class Settings:
     consent_gaps_weekday: int = 0  # Monday
     consent_gaps_time: time = time(9, 0)
     summary_time: time = time(9, 0)
+    timers_time: time = time(17, 0)  # the end of a timer's day: a timer still running gets one DM
 
     @property
     def tz(self) -> ZoneInfo:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.correction_grammar import looks_like_correction
 from bot.parsing import clean_key, has_duration, starts_like_statement, unwrap
 
 # "Who's close?" means within this many minutes of the next code.
@@ -47,6 +48,12 @@ class IntentName(StrEnum):
     RPM_START = "rpm_start"  # an RPM episode starts (set-up and education that day)
     RPM_STOP = "rpm_stop"
     DATA_DAYS = "data_days"  # who is short of RPM data days in their current 30-day period
+    TIMER_START = "timer_start"  # start a timer on a patient's work (bot/timers.py)
+    TIMER_STOP = "timer_stop"  # stop one: its whole minutes are logged
+    TIMER_CANCEL = "timer_cancel"  # drop one, logging nothing
+    TIMERS = "timers"  # the speaker's running timers
+    CORRECT = "correct"  # replace or delete one logged entry (bot/corrections.py); rest: the text
+    MY_ENTRIES = "my_entries"  # a person's entries with their numbers, to correct one by
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,16 @@ _RPM_START = re.compile(rf"^(?:rpm\s+(?:monitoring\s+)?{_RPM_START_WORDS}|{_RPM_
 _RPM_STOP = re.compile(rf"^(?:rpm\s+(?:monitoring\s+)?{_RPM_STOP_WORDS}|{_RPM_STOP_WORDS}\s+rpm(?:\s+monitoring)?)\s+{_RPM_KEY}(?P<tail>.*)$")
 _RPM_NO_KEY = re.compile(rf"^(?:rpm\s+(?P<verb>{_RPM_START_WORDS}|{_RPM_STOP_WORDS})|(?P<verb2>{_RPM_START_WORDS}|{_RPM_STOP_WORDS})\s+rpm)$")
 _DATA_DAYS = re.compile(r"\bdata[- ]?days?\b")
+# Timers: "start pt 123 call", "start a timer for 123 med review", "stop", "stop 123", "cancel timer [123]",
+# "timers". Read after the RPM commands ("start rpm 123" is an episode) and never with minutes said
+# ("start 123 call 15 min" is time to log). "started", "stopped" are not commands.
+_TIMER = r"(?:(?:a|the|my)\s+)?timers?"
+_TIMER_START = re.compile(rf"^(?:start(?:\s+{_TIMER})?|{_TIMER}\s+start)\b(?P<rest>.*)$")
+_TIMER_STOP = re.compile(rf"^(?:stop(?:\s+{_TIMER})?|{_TIMER}\s+stop|end\s+{_TIMER})\b(?P<rest>.*)$")
+_TIMER_CANCEL = re.compile(rf"^(?:(?:cancel|discard|drop)\s+(?=.*\btimers?\b)|{_TIMER}\s+cancel\b)(?P<rest>.*)$")
+_TIMER_LIST = re.compile(r"^(?:(?:show|list|any)\s+)?(?:my\s+)?(?:running\s+)?timers?(?:\s+running)?$")
+_TIMER_KEY = rf"(?:(?:\bpatient|\bpt\.?)\s*#?\s*|#\s*)?(?<![\w/.-])(?P<key>{KEY})\b(?![/.-]\d)"
+_TIMER_FILLER = re.compile(rf"\b(?:{_TIMER}|for|on|with|of|the|my|a|now)\b")
 _MONTH_ADMIN = re.compile(r"^(?P<verb>close|reopen|re-open) (?:the )?(?:month )?(?:of )?(?P<month>\d{4}-\d{1,2}|[a-z]+(?: \d{4})?)$")
 _STATUS = re.compile(r"^(?:status|progress|minutes|time)\b(?: (?:of|for|on))?\s*(?P<rest>.+)$|^(?P<rest2>.+?) status$")
 _QUESTION_START = re.compile(r"^(?:how|is|are|what|what's|whats|where|has|does|did|can|why|do)\b")
@@ -376,6 +393,11 @@ def classify(text: str) -> Intent | None:
     rpm = rpm_intent(bare, text)
     if rpm is not None:
         return rpm
+    timer = timer_intent(bare, text)
+    if timer is not None:
+        return timer
+    if looks_like_correction(text):  # before the parser: "move my 15 min for pt 123 to yesterday" is no new entry
+        return Intent(IntentName.CORRECT, Slots(rest=text.strip()))
     consent = _CONSENT_COMMAND.match(bare)
     if consent and not t.endswith("?") and not re.match(r"^consent\s+(?:gaps?|status|missing)", bare):
         return Intent(IntentName.CONSENT, Slots(rest=_as_written(consent.group("rest").strip(), text)))
@@ -433,6 +455,37 @@ def rpm_intent(bare: str, original: str) -> Intent | None:
     tail = match.group("tail").strip()
     slots = Slots(patient=_as_written(clean_key(match.group("key")), original), rest=_as_written(tail, original) if tail else None)
     return Intent(IntentName.RPM_STOP if stop else IntentName.RPM_START, slots)
+
+
+def timer_intent(bare: str, original: str) -> Intent | None:
+    """ "start pt 123 call" (the words after the key, as written, in `rest`: activity, program),
+    "stop [123]", "cancel timer [123]" (any other words in `rest`, for the answer to refuse), or
+    "timers"; None otherwise."""
+    if _TIMER_LIST.match(bare):
+        return Intent(IntentName.TIMERS)
+    if has_duration(bare):
+        return None
+    name, match = IntentName.TIMER_START, _TIMER_START.match(bare)
+    if match is None:
+        name, match = IntentName.TIMER_CANCEL, _TIMER_CANCEL.match(bare)
+    if match is None:
+        name, match = IntentName.TIMER_STOP, _TIMER_STOP.match(bare)
+    if match is None:
+        return None
+    rest = match.group("rest")
+    key = None
+    for found in re.finditer(_TIMER_KEY, rest):
+        candidate = clean_key(found.group("key"))
+        if not CODE.fullmatch(candidate) and not _ORDINAL.match(candidate):
+            key = _as_written(candidate, original)
+            rest = rest[: found.start()] + " " + rest[found.end() :]
+            break
+    if name is not IntentName.TIMER_START:
+        rest = _TIMER_FILLER.sub(" ", rest)
+    rest = re.sub(r"\s+", " ", rest).strip(" ,:;-")
+    program = _PROGRAM.search(rest) if name is IntentName.TIMER_START else None
+    slots = Slots(patient=key, program=program.group(1).upper() if program else None, rest=_as_written(rest, original) if rest else None)
+    return Intent(name, slots)
 
 
 def _question(bare: str, t: str, original: str) -> Intent | None:
@@ -516,7 +569,8 @@ def _staff_time(bare: str, original: str) -> Intent | None:
     else:
         staff = _as_written(who or "", original)
     period = next((p for p in PERIODS if p in bare), "today")
-    return Intent(IntentName.STAFF_TIME, Slots(staff=staff, period=period))
+    name = IntentName.MY_ENTRIES if re.search(r"\bentries\b", bare) else IntentName.STAFF_TIME
+    return Intent(name, Slots(staff=staff, period=period))
 
 
 def _list_question(bare: str, original: str) -> Intent | None:

@@ -26,6 +26,7 @@ from bot.observability import REMINDERS
 from bot.patient_month import PatientMonth, summarize
 from bot.replies import Reply, ReplyKind, Section, codes_count_words, codes_words, days_left_words, gap_line, month_words, need_line, plural, summary_words
 from bot.report import as_csv, gaps_csv, needs_csv
+from bot.timers import timer_reminder, timers_due
 from bot.worklist import ConsentGap, Need, consent_gaps, needs_time
 from storage.db import Database
 from storage.deliveries import claim, delivery_key, finish, settled
@@ -170,6 +171,8 @@ def scheduled(kind: str, day: date, settings: Settings) -> time | None:
         sent = day.weekday() == settings.consent_gaps_weekday
     elif kind == "summary":
         sent = day == first_business_day(day, holidays)
+    elif kind == "timers":
+        sent = True  # timers run on any day; each one's DM is due from the end of its day (bot/timers.py)
     else:
         return None
     return settings.reminder_time(kind) if sent else None
@@ -206,6 +209,10 @@ class Reminders:
         today = local.date()
         out = []
         for kind in self.settings.reminders:
+            if kind == "timers":  # one DM per running timer, due from the end of its day on (bot/timers.py)
+                with self.db.session() as s:
+                    out += [Due(kind, f"timer-{d.timer_id}", d.slack_id, self.settings.timers_time) for d in timers_due(s, self.settings, now)]
+                continue
             at = scheduled(kind, today, self.settings)
             if at is None or local.time() < at:
                 continue
@@ -277,6 +284,7 @@ class Reminders:
             "final_call": self._final_call,
             "consent_gaps": self._consent_gaps,
             "summary": self._summary,
+            "timers": self._timer,
         }
         return composers[item.kind](s, item, today, snapshot or Snapshot(self.policy))
 
@@ -380,6 +388,10 @@ class Reminders:
         name = f"consent-gaps-{today.isoformat()}.csv"
         lines.append(f"…and {len(gaps) - LIST_ALL:,} more: every one is in the attached {name}.")
         return [Post(item.target, Reply(ReplyKind.CONSENT_GAPS, (Section(title, tuple(lines)),)), file=(name, gaps_csv(gaps)))]
+
+    def _timer(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
+        reply = timer_reminder(s, self.settings, int(item.period.removeprefix("timer-")), today)
+        return [Post(item.target, reply)] if reply is not None else []
 
     def _summary(self, s: Session, item: Due, today: date, snapshot: Snapshot) -> list[Post]:
         month = previous_month(today)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.billing import Blocker, CodeLine
@@ -22,6 +22,16 @@ from storage.records import ComplexMark
 
 # Long lists are cut here, with a count of the rest: a chat reply is read, not scrolled.
 LIST_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class RunningTimer:
+    """A running timer as a reply or the Home tab shows it: a door puts a Stop button on each."""
+
+    id: int
+    patient: str  # the patient's key
+    activity: str
+    started_at: datetime  # aware
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Home:
     consented: int
     short_total: int  # consented, eligible patients of the practice still short of a first code
     close: int  # of those, within CLOSE_MINUTES of a code
+    timers: tuple[RunningTimer, ...] = ()  # their running timers, oldest first
+    timer_lines: tuple[str, ...] = ()  # the same in words ("patient 123: patient outreach, since 10:02 AM (14 min)")
 
 # What each billing blocker is called in a reply.
 REASON_WORDS = {
@@ -87,6 +99,8 @@ class ReplyKind(StrEnum):
     CONSENT = "consent"
     COMPLEX = "complex"  # a patient-month marked complex CCM, or unmarked
     RPM = "rpm"  # an RPM episode started or stopped, or who is short of data days
+    TIMER = "timer"  # a timer started, listed, cancelled, or stopped without an entry
+    CORRECTED = "corrected"  # one entry replaced or deleted by a correction (bot/corrections.py)
     NO_CONSENT = "no_consent"
     MONTH = "month"
     REPORT = "report"
@@ -117,7 +131,8 @@ class ReplyKind(StrEnum):
     def private_in_channel(self) -> bool:
         """Said in a channel, only the sender sees it (confirmations name patients; errors are theirs)."""
         # A complex mark carries its clinical reason: only the person who said it sees it in a channel.
-        return self in (ReplyKind.LOGGED, ReplyKind.ERROR, ReplyKind.UNKNOWN_USER, ReplyKind.REFUSED, ReplyKind.COMPLEX)
+        # A timer is the person's own, and its Stop button only works for them.
+        return self in (ReplyKind.LOGGED, ReplyKind.ERROR, ReplyKind.UNKNOWN_USER, ReplyKind.REFUSED, ReplyKind.COMPLEX, ReplyKind.TIMER, ReplyKind.CORRECTED)
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,8 @@ class Reply:
     duplicate: bool = False  # the same message again (a retry): it was answered the first time
     add_me: AddMe | None = None  # for ReplyKind.UNKNOWN_USER: how to be added to the roster
     file: tuple[str, str] | None = None  # (file name, CSV text) the door delivers privately with the reply
+    timers: tuple[RunningTimer, ...] = ()  # running timers the reply names: a door puts a Stop button on each
+    entry_rows: tuple[tuple[int, str], ...] = ()  # (entry id, its line): a door puts Edit and Delete on each
 
     @property
     def silent(self) -> bool:
@@ -334,6 +351,8 @@ def codes_count_words(summary: MonthSummary) -> str:
 HELP_LINES = (
     "Log time: \"15 min med review for pt 123\", \"pt 456: 1h15m care plan yesterday\", several lines in one message.",
     "Undo: \"undo\" takes back your last message's entries.",
+    "Correct an entry: \"change my last entry to 25 min\", \"that was pt 124 not 123\", \"move my 15 min for pt 123 to yesterday\", \"delete my 10 min for pt 456 today\"; \"my entries today\" numbers them (\"delete entry 14\"). Admins may correct anyone's.",
+    "Timers: \"start pt 123 call\" starts one, \"stop\" (or \"stop 123\") logs the whole minutes, \"cancel timer\" drops it, \"timers\" lists yours.",
     "A patient: \"status 123\", \"status 123 for October\", \"is 123 consented?\", \"what's missing for 123?\"",
     "Who needs time: \"who still needs time this month?\", \"who's close?\", \"who's within 5 min for Dr. Okafor?\", \"who needs time before the 30th?\"",
     "Who has no time yet: \"who has no time yet?\"",

@@ -8,9 +8,10 @@ Refusals are typed so that every door can explain them in its own words.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, case, delete, func, insert, select, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from storage.audit import audit
 from storage.db import insert_for
 from storage.errors import ClosedMonth, FutureDate, InvalidValue, KeyReused, MinutesOutOfRange, NotAllowed
-from storage.models import ACTIVITIES, TOTAL_COLUMNS, MonthTotal, Patient, Program, Staff, TimeEntry, utcnow
+from storage.models import ACTIVITIES, TOTAL_COLUMNS, AuditEvent, MonthTotal, Patient, Program, Staff, TimeEntry, utcnow
 from storage.months import first_of_month, is_month_closed
 from storage.roster import require_active_patient, require_active_staff
 
@@ -74,6 +75,7 @@ def rebuild_month_totals(session: Session) -> None:
             select(month, TimeEntry.patient_id, *sums).where(TimeEntry.voided_at.is_(None)).group_by(month, TimeEntry.patient_id),
         )
     )
+
 
 
 def entry_snapshot(entry: TimeEntry) -> dict[str, Any]:
@@ -140,10 +142,12 @@ def _new_entries(
     source_link: str | None,
     source_digest: str | None,
     audited: bool = True,
+    created_at: datetime | None = None,
 ) -> list[TimeEntry] | None:
     """The drafts as entries, or None when another transaction already holds `key_prefix#0`.
 
-    audited=False leaves the "entry.log" audit rows to the caller (an edit writes its voids first)."""
+    audited=False leaves the "entry.log" audit rows to the caller (an edit writes its voids first).
+    created_at: when the message was said (UTC), so a repeat within minutes is found by message time."""
     patients = [check_entry(session, d, today=today, max_minutes=max_minutes) for d in drafts]
     rows = []
     for index, (draft, patient) in enumerate(zip(drafts, patients, strict=True)):
@@ -163,7 +167,7 @@ def _new_entries(
             source_key=f"{key_prefix}#{index}",
             source_link=source_link,
             source_digest=source_digest,
-            created_at=utcnow(),
+            created_at=created_at or utcnow(),
         ))
     # The first key is claimed with ON CONFLICT DO NOTHING: a second process logging the same
     # message waits for the first to commit and then inserts nothing, without failing its transaction.
@@ -203,6 +207,7 @@ def log_entries(
     max_minutes: int,
     source_link: str | None = None,
     source_digest: str | None = None,
+    created_at: datetime | None = None,
 ) -> LogResult:
     """Store the entries of one message, all or nothing, once per source_group.
 
@@ -227,6 +232,7 @@ def log_entries(
         max_minutes=max_minutes,
         source_link=source_link,
         source_digest=source_digest,
+        created_at=created_at,
     )
     if entries is None:
         # Another process stored the same message between our check and our insert.
@@ -370,3 +376,85 @@ def replace_source(
         _audit_logged(session, logged_by, entry)
     session.flush()
     return voided, added, False
+
+
+CORRECTED = "corrected"
+
+
+@dataclass(frozen=True)
+class Corrected:
+    old: TimeEntry
+    new: TimeEntry | None  # None: the entry was deleted, nothing replaces it
+    duplicate: bool = False  # the same correction again (a retry): it was applied the first time
+
+
+def correct_entry(
+    session: Session,
+    entry: TimeEntry,
+    draft: EntryDraft | None,
+    *,
+    by: Staff,
+    key: str | None,
+    source: str,
+    today: date,
+    max_minutes: int,
+    created_at: datetime | None = None,
+) -> Corrected:
+    """One entry corrected: voided (reason "corrected") and, unless draft is None (a delete), replaced
+    by the draft, logged as the same person's work. The new entry passes every check a new one
+    does (patient, minutes, date, its month open); the old one those of an undo (who may change
+    it, its month open). An "entry.correct" audit row ties the two together under `key`, the
+    correction's idempotency key: the same key again changes nothing and says it was a duplicate."""
+    require_active_staff(by)
+    if key is not None and correction_applied(session, key):
+        return Corrected(entry, None, duplicate=True)
+    if not can_change_entry(entry, by):
+        raise NotAllowed("Only the person who logged this time, or an admin, can correct it.")
+    if entry.voided_at is not None:
+        raise InvalidValue("That entry was already taken back or corrected, so nothing was changed.")
+    if is_month_closed(session, entry.service_date):
+        raise ClosedMonth(f"{entry.service_date:%B %Y} is closed for billing; an admin must reopen it first.")
+    new = None
+    if draft is not None:
+        # Its own group, not the correcting message's: editing or deleting that message must not
+        # be read as an edit or a delete of the corrected entry.
+        group = f"correction:{key}" if key is not None else f"correction:{entry.id}"
+        added = _new_entries(
+            session,
+            [draft],
+            performed_by=entry.performed_by,
+            logged_by=by,
+            source=source,
+            source_group=group,
+            key_prefix=group,
+            today=today,
+            max_minutes=max_minutes,
+            source_link=None,
+            source_digest=None,
+            audited=False,
+            created_at=created_at,
+        )
+        if added is None:  # another process applied this correction a moment ago
+            return Corrected(entry, None, duplicate=True)
+        new = added[0]
+    if not _void(session, entry, by, CORRECTED):
+        # Another transaction voided it between our read and our update: roll this one back.
+        raise InvalidValue("That entry was changed a moment ago by someone else, so nothing was changed; look at it again.")
+    if new is not None:
+        _audit_logged(session, by, new)
+    audit(session, by, "entry.correct", "correction", _correction_key(key or f"entry:{entry.id}"), entry_snapshot(entry), {
+        "entry_id": entry.id, "replaced_by": new.id if new is not None else None, "key": key,
+    })  # fmt: skip
+    session.flush()
+    return Corrected(entry, new)
+
+
+def _correction_key(key: str) -> str:
+    """The key as the audit row's entity id (64 characters at most: a long key by its digest)."""
+    return key if len(key) <= 64 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:57]
+
+
+def correction_applied(session: Session, key: str) -> bool:
+    """Whether the correction with this idempotency key was applied (the same message again is a retry)."""
+    found = select(AuditEvent.id).where(AuditEvent.entity == "correction", AuditEvent.entity_id == _correction_key(key))
+    return session.scalars(found.limit(1)).first() is not None

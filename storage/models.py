@@ -385,6 +385,37 @@ class RpmEpisode(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# At most one running timer per person and patient: a second start (another replica, a double
+# click) finds the first instead of adding one.
+RUNNING_TIMER = "stopped_at IS NULL"
+
+
+class Timer(Base):
+    """A person's running clock on one patient's work (bot/timers.py): started, then stopped into a
+    time entry (entry_id) or dropped. Kept after it stops, with how it ended, like every other row."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("uq_timers_running", "staff_id", "patient_id", unique=True, sqlite_where=text(RUNNING_TIMER), postgresql_where=text(RUNNING_TIMER)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    activity: Mapped[str] = mapped_column(String(32))
+    program: Mapped[str | None] = mapped_column(String(8))  # None: the patient's enrolment decides, as for an entry
+    interactive: Mapped[bool | None] = mapped_column(Boolean)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC; the entry's day is its practice-local date
+    source: Mapped[str] = mapped_column(String(16))  # the door it was started from
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # logged | cancelled | too_short (under a minute) | too_long (over the per-entry maximum: the person is asked)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("time_entries.id"))
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+    patient: Mapped[Patient] = relationship(foreign_keys=[patient_id])
+
+
 class RpmReading(Base):
     """A day on which a patient's device sent data (`ccmbot rpm readings import`): one row per
     patient, local day and device however many readings that day had, so a re-import adds nothing."""

@@ -16,7 +16,7 @@ from bot.observability import DUPLICATES, ERRORS, FOREIGN
 from bot.parsing import warm_up
 from bot.slack.client import make_web_client
 from bot.slack.inbox import Inbox
-from bot.slack.listeners import actions, commands, home, messages, views
+from bot.slack.listeners import actions, commands, corrections, home, messages, timers, views
 from bot.slack.listeners.messages import MessageHandler
 from storage.db import Database
 from storage.slack_events import already_seen
@@ -61,7 +61,7 @@ def build_bot(
     app.use(ignore_bots)
     app.use(drop_duplicates(database))
     messages.register(app, inbox, handler)
-    for module in (commands, actions, views, home):
+    for module in (commands, actions, views, home, timers, corrections):
         module.register(app, assistant)
     app.error(log_error)
     if start_inbox:

@@ -8,11 +8,17 @@ from typing import Any
 
 from bot.billing import PROGRAMS as LOGGED_PROGRAMS
 from bot.intents import CLOSE_MINUTES
-from bot.replies import ACTIVITY_WORDS, Home, Reply
+from bot.replies import ACTIVITY_WORDS, Home, Reply, RunningTimer
+from bot.slack.entry_buttons import entry_buttons
 
 UNDO_ACTION = "undo_entries"
 OPEN_LOG_MODAL_ACTION = "open_log_modal"
 SHOW_DUE_ACTION = "show_due"
+# Timers (bot/timers.py): a Stop button per running timer ("stop_timer:<id>": unique in a view),
+# the Home tab's Start button and the form it opens.
+STOP_TIMER_ACTION = "stop_timer"
+START_TIMER_ACTION = "open_timer_modal"
+START_TIMER_CALLBACK = "start_timer"
 LOG_MODAL_CALLBACK = "log_time"
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 TEXT_LIMIT = 3900  # and about 4,000 in a message's fallback text
@@ -43,10 +49,11 @@ def _sections(lines: list[str]) -> list[dict[str, Any]]:
 
 def blocks(reply: Reply) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    rows = {line: entry_id for entry_id, line in reply.entry_rows}
     for section in reply.sections:
         if section.title:
             out.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(section.title)}*"[:SECTION_LIMIT]}})
-        out += _sections(list(section.lines))
+        out += _with_entry_buttons(list(section.lines), rows) if rows else _sections(list(section.lines))
     if reply.entry_ids and reply.kind.confirms_entries:
         out.append(
             {
@@ -61,6 +68,85 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
                 ],
             }
         )
+    out += timer_blocks(reply.timers)
+    return out
+
+
+def _with_entry_buttons(lines: list[str], rows: dict[str, int]) -> list[dict[str, Any]]:
+    """Lines of a listed entry each get a section of their own and Edit and Delete under it."""
+    out: list[dict[str, Any]] = []
+    plain: list[str] = []
+    for line in lines:
+        if line not in rows:
+            plain.append(line)
+            continue
+        out += _sections(plain)
+        plain = []
+        out += [{"type": "section", "text": {"type": "mrkdwn", "text": escape(line)[:SECTION_LIMIT]}}, entry_buttons(rows[line], escape(line))]
+    return out + _sections(plain)
+
+
+def stop_button(timer: RunningTimer, label: str = "Stop") -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": f"{STOP_TIMER_ACTION}:{timer.id}",
+        "style": "danger",
+        "text": {"type": "plain_text", "text": label},
+        "value": str(timer.id),
+    }
+
+
+def _running_since(timer: RunningTimer) -> str:
+    """ "started 10:02 AM, 14 minutes ago": Slack shows it in the reader's clock and keeps it current."""
+    stamp = int(timer.started_at.timestamp())
+    return f"<!date^{stamp}^started {{time}}, {{ago}}|started {timer.started_at:%Y-%m-%d %H:%M} UTC>"
+
+
+def timer_blocks(timers: tuple[RunningTimer, ...]) -> list[dict[str, Any]]:
+    """Under a reply that names running timers: how long each has run, and its Stop button."""
+    if not timers:
+        return []
+    many = len(timers) > 1
+    lines = [{"type": "mrkdwn", "text": f"Timer for patient {escape(t.patient)}: {_running_since(t)}"} for t in timers]
+    buttons = [stop_button(t, f"Stop {t.patient}"[:75] if many else "Stop") for t in timers]
+    return [{"type": "context", "elements": lines[:10]}, {"type": "actions", "elements": buttons[:25]}]
+
+
+def timer_modal() -> dict[str, Any]:
+    """The Home tab's start form: the patient and, optionally, the activity ("other" when not picked)."""
+    activities = [{"text": {"type": "plain_text", "text": words}, "value": key} for key, words in ACTIVITY_WORDS.items()]
+    return {
+        "type": "modal",
+        "callback_id": START_TIMER_CALLBACK,
+        "title": {"type": "plain_text", "text": "Start a timer"},
+        "submit": {"type": "plain_text", "text": "Start"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "patient",
+                "label": {"type": "plain_text", "text": "Patient"},
+                "element": {"type": "plain_text_input", "action_id": "value", "placeholder": {"type": "plain_text", "text": "Patient key, e.g. 123"}},
+            },
+            {
+                "type": "input",
+                "block_id": "activity",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Activity (default: other care management)"},
+                "element": {"type": "static_select", "action_id": "value", "options": activities},
+            },
+        ],
+    }
+
+
+def _home_timers(home: Home) -> list[dict[str, Any]]:
+    """The Home tab's timers: each running one with its Stop button, and a Start button."""
+    out: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Your running timers*"}}]
+    for timer, line in zip(home.timers, home.timer_lines, strict=True):
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(line)}, "accessory": stop_button(timer)})
+    start = {"type": "button", "action_id": START_TIMER_ACTION, "text": {"type": "plain_text", "text": "Start a timer"}}
+    words = "None running." if not home.timers else "Another patient?"
+    out.append({"type": "section", "text": {"type": "mrkdwn", "text": f'{words} Start one here or say "start pt 123 call".'}, "accessory": start})
     return out
 
 
@@ -162,6 +248,7 @@ def home_view(home: Home | Reply) -> dict[str, Any]:
                 {"type": "button", "action_id": SHOW_DUE_ACTION, "text": {"type": "plain_text", "text": "Who needs time"}},
             ],
         },
+        *_home_timers(home),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your patients still short of a threshold in {escape(home.month)}*"}},
         *_sections(short or ["None: every patient you work with is at a threshold, or not yet billable for another reason."]),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Logged today: {home.today_minutes} min*"}},

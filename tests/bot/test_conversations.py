@@ -3,6 +3,8 @@
 A transcript is a practice and a conversation:
 
     @today 2026-11-27                 the practice-local day for the messages that follow
+    @now 10:02                        the practice-local time of day they are said at (timers read it)
+    @restart                          a new Assistant on the same database from here (a restart, another replica)
     @patient 456 consent=none         a patient (consent=YYYY-MM-DD|none, conditions=N, programs=CCM;RPM,
                                       practitioner=Dr._Ben_Liu: the billing practitioner, underscores for spaces)
     @staff U0LIU physician Dr._Ben_Liu   one more staff member (Slack id, role, name)
@@ -20,7 +22,7 @@ Each transcript starts from empty tables and the Roster's four staff members.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,11 +45,15 @@ class Turn:
     today: date
     addressed: bool
     expected: list[str] = field(default_factory=list)
+    clock: time | None = None  # @now: the time of day it is said at
+    generation: int = 0  # @restart: which Assistant answers
 
 
 def read_transcript(path: Path, roster: Roster) -> list[Turn]:
     turns: list[Turn] = []
     today, addressed = date(2026, 11, 27), True
+    clock: time | None = None
+    generation = 0
     current: Turn | None = None
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.rstrip()
@@ -61,6 +67,10 @@ def read_transcript(path: Path, roster: Roster) -> list[Turn]:
             continue
         if line.startswith("@today "):
             today = date.fromisoformat(line.split()[1])
+        elif line.startswith("@now "):
+            clock = time.fromisoformat(line.split()[1])
+        elif line == "@restart":
+            generation += 1
         elif line == "@channel":
             addressed = False
         elif line == "@dm":
@@ -93,7 +103,7 @@ def read_transcript(path: Path, roster: Roster) -> list[Turn]:
             roster.s.commit()
         elif "> " in line:
             user, text = line.split("> ", 1)
-            current = Turn(number, user, text, today, addressed)
+            current = Turn(number, user, text, today, addressed, clock=clock, generation=generation)
             turns.append(current)
         else:
             raise AssertionError(f"{path.name}:{number}: not a directive or a message: {line!r}")
@@ -102,10 +112,16 @@ def read_transcript(path: Path, roster: Roster) -> list[Turn]:
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_transcript(path: Path, db: Database, roster: Roster) -> None:
-    assistant = Assistant(db, Settings(database_url=db.url))
+    settings = Settings(database_url=db.url)
+    assistant, generation = Assistant(db, settings), 0
     for turn in read_transcript(path, roster):
+        if turn.generation != generation:  # @restart: nothing kept in memory survives
+            assistant, generation = Assistant(db, settings), turn.generation
+        when = datetime.combine(turn.today, turn.clock, tzinfo=settings.tz) if turn.clock is not None else None
         reply = assistant.handle(
-            Message(user=turn.user, text=turn.text, today=turn.today, source="terminal", source_id=f"{path.stem}:{turn.line}", addressed=turn.addressed)
+            Message(
+                user=turn.user, text=turn.text, when=when, today=turn.today, source="terminal", source_id=f"{path.stem}:{turn.line}", addressed=turn.addressed
+            )
         )
         got = ["(no reply)"] if reply.silent else reply.text.splitlines()
         assert got == turn.expected, f"{path.name}:{turn.line}: {turn.user}> {turn.text}\n" + "\n".join(got)

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.assistant import Assistant, EntryForm
 from bot.parsing import parse_message
+from bot.slack.listeners.corrections import replaces
 from bot.slack.listeners.delivery import deliver, permalink
 from bot.slack.render import INTERACTIVE_OPTION, LOG_MODAL_CALLBACK, log_modal, modal_values
 
@@ -51,7 +52,11 @@ def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
     metadata = json.loads(view.get("private_metadata") or "{}")
     channel, ts = metadata.get("channel"), metadata.get("message_ts")
     link = permalink(channel, ts) if channel and ts else None
-    reply, errors = assistant.log_form(user, form, source_id=f"slack-modal:{view['id']}", link=link)
+    edited = replaces(view)  # an entry's Edit button opened this form: the entry is replaced
+    if edited is not None:
+        reply, errors = assistant.correct_form(user, edited, form, source_id=f"slack-modal:{view['id']}")
+    else:
+        reply, errors = assistant.log_form(user, form, source_id=f"slack-modal:{view['id']}", link=link)
     if errors:
         ack(response_action="errors", errors=errors)
         return

@@ -6,7 +6,7 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,9 +111,9 @@ class SignedSender:
 class SlackHarness(SignedSender):
     """The app served over HTTP on 127.0.0.1, talking to the stand-in."""
 
-    def __init__(self, db: Database, standin: StandIn, settings: Settings) -> None:
+    def __init__(self, db: Database, standin: StandIn, settings: Settings, now: Callable[[], datetime] = lambda: NOW) -> None:
         self.settings = settings
-        self.assistant = Assistant(db, settings, now=lambda: NOW)
+        self.assistant = Assistant(db, settings, now=now)
         self.bot = build_bot(settings, db, assistant=self.assistant)
         self.app = self.bot.app
         wsgi = Routes(SlackRequestHandler(self.app, path=EVENTS_PATH), db, SECRET)  # what `ccmbot serve` runs
