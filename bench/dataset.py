@@ -49,8 +49,10 @@ class Practice:
 
     @property
     def today(self) -> date:
-        """The day the practice is looked at: the 28th of a finished month, or mid-month."""
-        return MONTH.replace(day=MID_MONTH_DAY if self.mid_month else 28)
+        """The day the practice is looked at: the last day of its month, or mid-month."""
+        # The month's last day for the full practice: its entries run to the 31st, and no door
+        # accepts an entry dated after today.
+        return MONTH.replace(day=MID_MONTH_DAY if self.mid_month else 31)
 
     @property
     def suffix(self) -> str:

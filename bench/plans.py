@@ -19,6 +19,7 @@ from bench.dataset import MONTH, Practice, open_bench_database
 from bot.billing import CONDITIONS_NEEDED, first_code_minutes
 from bot.months import month_bounds
 from storage.candidates import possibly_blocked, short_of_first_code
+from storage.kept_results import BLOCKED, code_billed, kept_query, stale_query
 from storage.models import LIVE_RPM_CALL, Consent, MonthTotal, TimeEntry
 from storage.queries import keys_scope, patients_between
 
@@ -50,6 +51,9 @@ def reads(key: str) -> dict[str, Callable[[], Select[Any]]]:
         "a range of keys: consent history": lambda: select(Consent).where(
             Consent.effective_date <= LAST, Consent.patient_id.in_(patients_between("100000", "104999"))
         ),
+        "kept results: the stale (every patient)": lambda: stale_query(FIRST, LAST, "0" * 16),
+        "kept results: codes reached": lambda: kept_query(FIRST, LAST, "0" * 16, [code_billed("99490")]),
+        "kept results: blocked": lambda: kept_query(FIRST, LAST, "0" * 16, [BLOCKED]),
         "nudges: whose patients (one query)": lambda: select(TimeEntry.performed_by_id, TimeEntry.patient_id).where(
             TimeEntry.service_date >= FIRST, TimeEntry.service_date <= FIRST + timedelta(days=13), TimeEntry.patient_id.in_(one)
         ),

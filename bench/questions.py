@@ -12,13 +12,12 @@ import argparse
 import gc
 import statistics
 import time
-from datetime import date
 
 from bench.dataset import MONTH, PATIENTS, Practice, ensure_dataset, open_bench_database
 from bot.assistant import Assistant, Message
 from bot.config import Settings
 
-TODAY = date(MONTH.year, MONTH.month, 28)
+TODAY = Practice().today  # October 31: the practice's entries run to the month's last day
 ASKER = "UB00000"  # Staff 0, a physician: may see colleagues' time and everyone's minutes
 QUESTIONS = (
     "who still needs time?",

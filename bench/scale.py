@@ -11,6 +11,8 @@ For each size and database it measures, in one process (medians of --runs after 
   with its peak memory growth (max RSS after, less RSS before) per patient;
 - floor: fetching the report's inputs (patients, month totals, consents, live RPM calls) and
   writing one CSV row per patient, the least any report can cost;
+- what we bill with nothing kept: "what will we bill this month?" once, right after emptying the
+  kept results (the first question after an engine upgrade or a fee schedule import);
 - reminders: `Reminders.preview` of a mid-month weekday (digest, nudges for all 10 staff,
   consent gaps) on the --mid-month practice of the same size (most patients still short).
 The demo practice (40 patients, `ccmbot demo`'s seed) gives the small-practice figures for
@@ -38,7 +40,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, delete, func, select, text
 
 from bench.dataset import MID_MONTH_DAY, MONTH, Practice, ensure_dataset, open_bench_database
 from bench.questions import ASKER, QUESTIONS
@@ -76,6 +78,22 @@ def one_patient(database: Database, url: str, today: date, key: str, runs: int, 
         assistant.handle(Message(nurse, "undo", today=today))  # the bench leaves the data as it found it
     status = median_ms(lambda: assistant.handle(Message(nurse, f"status {key}", today=today)), runs)
     return {"log": statistics.median(log_times[1:]) * 1000, "status": status}
+
+
+def billing_cold_ms(database: Database, assistant: Assistant, today: date) -> float:
+    """"what will we bill this month?" with no kept result (bot/kept.py): the first question
+    after an upgrade of the engine or a fee schedule import, before the scheduler's warm-up.
+    One run: the run itself keeps the results. 0 on code older than the kept results."""
+    try:
+        from storage.models import KeptResult  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return 0.0
+    with database.transaction() as s:
+        s.execute(delete(KeptResult))
+    gc.collect()
+    t = time.perf_counter()
+    assistant.handle(Message(ASKER, "what will we bill this month?", today=today))
+    return (time.perf_counter() - t) * 1000
 
 
 def group_by_ms(database: Database, runs: int) -> float:
@@ -206,6 +224,7 @@ def measure_size(backend: str, size: int, runs: int) -> dict[str, float]:
         out["panel"] = median_ms(lambda: panel(s, first, last), runs)
     out.update(one_patient(database, url, today, f"{100000 + size // 2}", runs))
     assistant = Assistant(database, Settings(database_url=url))
+    out["billing cold"] = billing_cold_ms(database, assistant, today)
     questions = {}
     for question in QUESTIONS:
 
@@ -252,12 +271,13 @@ def main() -> None:
                 f"status {r['status']:.1f} ({r['status'] / demo['status']:.1f}x demo) | who needs time {r['who needs time']:.0f} | "
                 f"slowest question {r['slowest question']:.0f} ({QUESTIONS[int(r['slowest question is'])]!r}) | GROUP BY {r['GROUP BY']:.0f} | "
                 f"report {r['report']:.0f} (floor {r['floor']:.0f}, {r['report'] / r['floor']:.1f}x; {r['report KiB/patient']:.2f} KiB/patient) | "
-                f"reminders mid-month {r['reminders']:.0f} ({int(r['reminder posts'])} posts)  [ms]",
+                f"reminders mid-month {r['reminders']:.0f} ({int(r['reminder posts'])} posts) | "
+                f"what we bill with nothing kept {r['billing cold']:.0f}  [ms]",
                 flush=True,
             )
         if len(rows) > 1:
             sizes = sorted(rows)
-            keys = ("panel", "log", "status", "who needs time", "slowest question", "GROUP BY", "report", "floor", "reminders")
+            keys = ("panel", "log", "status", "who needs time", "slowest question", "GROUP BY", "report", "floor", "reminders", "billing cold")
             print(f"{backend} growth exponents: " + ", ".join(f"{k} {exponent(sizes, [rows[n][k] for n in sizes]):.2f}" for k in keys), flush=True)
 
 

@@ -9,6 +9,7 @@ for the message; it renders the Reply it gets back.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import uuid
@@ -26,6 +27,7 @@ from bot.corrections import Corrections, repeat_lines
 from bot.devices import DeviceStatus, span_words
 from bot.evaluation import PolicySource, device_statuses, month_results, short_candidates, stream_month_results
 from bot.intents import CLOSE_MINUTES, Intent, IntentName, Slots, asked_month, classify, resolve_month
+from bot.kept import kept_report
 from bot.months import local_today, month_bounds, parse_month, previous_month
 from bot.observability import ENTRIES, ERRORS
 from bot.parsing import EXAMPLE, ParseResult, clean_key, parse_message, read_date
@@ -593,9 +595,15 @@ class Assistant:
             month = parse_month(month_text) if month_text.strip() else previous_month(today)
         except ValueError as exc:
             return say(ReplyKind.ERROR, None, f'{exc} Say it like "report 2026-10".'), None
-        tally = Tally()
-        text = as_csv(tally.counting(stream_month_results(s, month, self.policy)), complex_marks(s, month))
-        return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, tally.summary())}."), text
+        buffer = io.StringIO()
+        summary = kept_report(s, month, self.policy, buffer)
+        if summary is None:  # most of the month not kept: evaluated as it streams out
+            tally = Tally()
+            text = as_csv(tally.counting(stream_month_results(s, month, self.policy)), complex_marks(s, month))
+            summary = tally.summary()
+        else:
+            text = buffer.getvalue()
+        return say(ReplyKind.REPORT, f"Billing report for {summary_words(month, summary)}."), text
 
     # --- intents ---------------------------------------------------------------------
 

@@ -9,21 +9,22 @@ could not read is never dropped silently: the answer names the words it did not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.billing import Policy, code_amount
 from bot.config import Settings
 from bot.devices import DeviceStatus, short_of_data_days
 from bot.devices import need_line as data_days_line
-from bot.evaluation import blocked_candidates, device_statuses, month_results, short_candidates, stream_month_results, with_time_candidates
+from bot.evaluation import device_statuses, month_results, short_candidates, with_time_candidates
 from bot.intents import Intent, IntentName, Slots, asked_month, period_bounds
+from bot.kept import basis, blockers_of, code_units, refresh, summary_of
 from bot.months import month_bounds
-from bot.patient_month import PatientMonth, summarize
+from bot.patient_month import PatientMonth
 from bot.replies import (
     LIST_LIMIT,
     REASON_WORDS,
@@ -42,9 +43,10 @@ from bot.replies import (
     say,
     summary_words,
 )
-from bot.worklist import consent_gaps, needs_time
+from bot.worklist import ConsentGap, needs_time
+from storage.kept_results import BILLABLE, BLOCKED, KeptRow, code_billed, kept_rows
 from storage.models import Patient, Staff, Track
-from storage.queries import PatientScope, minutes_by_staff, patients_of, staff_entries
+from storage.queries import PatientScope, minutes_by_staff, patients_of, staff_entries, staff_time_totals
 from storage.roster import staff_named
 
 
@@ -128,10 +130,17 @@ class Questions:
         (a superset of the patients it can name), so the engine evaluates only those."""
         return [i for i in month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among)) if scope.keeps(i)]
 
-    def each(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None = None, *, as_of: date | None = None) -> Iterator[PatientMonth]:
-        """Every patient of the scope, one result at a time: for totals over the whole practice."""
-        stream = stream_month_results(self.s, scope.month, self.policy, scope=self._candidates(scope, among), as_of=as_of)
-        return (i for i in stream if scope.keeps(i))
+    def kept(self, scope: Scope, *where: ColumnElement[bool], among: Callable[[date, Policy], PatientScope] | None = None, through: date | None = None) -> list[KeptRow]:
+        """The kept results (bot.kept) of the scope's patients that match `where`, in key order:
+        the patients whose data changed since their row was kept are evaluated first, so the
+        rows are the engine's answer on today's data. For the questions that total or list the
+        whole practice (codes reached, what it bills, who is blocked)."""
+        candidates = self._candidates(scope, among)
+        first, last = month_bounds(scope.month)
+        through = min(through or last, last)
+        refresh(self.s, first, self.policy, through=through, scope=candidates)
+        rows = kept_rows(self.s, first, through, basis(self.policy), where, candidates)
+        return [r for r in rows if scope.mine is None or r.patient_id in scope.mine]
 
     def _candidates(self, scope: Scope, among: Callable[[date, Policy], PatientScope] | None) -> PatientScope:
         candidates = among(scope.month, self.policy) if among is not None else None
@@ -197,33 +206,35 @@ class Questions:
         scope = self.scope(slots)
         if isinstance(scope, Reply):
             return scope
-        items = self.items(scope, blocked_candidates)
+        rows = self.kept(scope, BLOCKED)
         if slots.reason in ("no_consent", "consent_revoked") and scope.program is None:
-            gaps = [gap_line(g) for g in consent_gaps(items)]
+            gaps = [gap_line(g) for g in _consent_gaps(rows)]
             if not gaps:
                 return say(ReplyKind.NO_CONSENT, None, f"Every patient with time in {self._month(scope)} has consent on file.")
             title = f"{plural(len(gaps), 'patient')} with time in {self._month(scope)} but no consent (that time can't be billed until it is recorded):"
             return say(ReplyKind.NO_CONSENT, title, *_cut(gaps))
         by_reason: dict[str, list[str]] = {}
         blocked_keys: set[str] = set()
-        for item in items:
-            for blocker in item.result.hard_blockers(scope.program):
+        for row in rows:
+            for blocker in blockers_of(row):
+                if scope.program not in (None, blocker.program):
+                    continue
                 if slots.reason not in (None, blocker.reason) and not (slots.reason == "no_consent" and blocker.reason == "consent_revoked"):
                     continue
-                logged = sum(item.result.minutes.get(blocker.program, {}).values())
+                logged = blocker.logged
                 if slots.reason is None and not logged:
                     continue  # "blocked" is about time that can't be billed; the focused forms list everyone
                 program = "" if blocker.program == "CCM" else f" ({blocker.program})"
-                by_reason.setdefault(blocker.reason, []).append(f"• {item.patient.key}{program}: {logged} min logged; {blocker.detail}")
-                blocked_keys.add(item.patient.key)
+                by_reason.setdefault(blocker.reason, []).append(f"• {row.key}{program}: {logged} min logged; {blocker.detail}")
+                blocked_keys.add(row.key)
         focus = f" for {REASON_WORDS.get(slots.reason, slots.reason)}" if slots.reason else ""
         if not by_reason:
             return say(ReplyKind.DUE, f"No patient is blocked{focus} in {self._month(scope)}.")
         sections: list[str] = []
-        for reason, rows in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+        for reason, lines in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
             words = REASON_WORDS.get(reason, reason)
-            sections.append(f"{words[:1].upper()}{words[1:]} ({len(rows)}):")
-            sections += _cut(rows)
+            sections.append(f"{words[:1].upper()}{words[1:]} ({len(lines)}):")
+            sections += _cut(lines)
         title = f"{plural(len(blocked_keys), 'patient')} blocked{focus} in {self._month(scope)}, by reason:"
         return say(ReplyKind.DUE, title, *sections)
 
@@ -232,7 +243,7 @@ class Questions:
         if isinstance(scope, Reply):
             return scope
         code = slots.code or ""
-        hits = [(i.patient.key, c.units) for i in self.each(scope) for c in i.result.codes if c.code == code and scope.program in (None, c.program)]
+        hits = [(row.key, units) for row in self.kept(scope, code_billed(code)) if (units := code_units(row, code, scope.program))]
         if not hits:
             return say(ReplyKind.DUE, f"No patient has reached {code} in {self._month(scope)}.")
         units = sum(u for _, u in hits)
@@ -244,7 +255,7 @@ class Questions:
         scope = self.scope(slots)
         if isinstance(scope, Reply):
             return scope
-        summary = summarize(self.each(scope))
+        summary = summary_of(self.kept(scope))
         lines = [f"Codes: {codes_count_words(summary)}."]
         if scope.month == self.today.replace(day=1):
             # The same point of last month, for comparison: its minutes up to the same day, the
@@ -252,7 +263,7 @@ class Questions:
             previous = month_bounds(scope.month - timedelta(days=1))[0]
             same_day = min(self.today.day, month_bounds(previous)[1].day)
             earlier = replace(scope, month=previous)
-            then = summarize(self.each(earlier, among=with_time_candidates, as_of=previous.replace(day=same_day)))
+            then = summary_of(self.kept(earlier, BILLABLE, among=with_time_candidates, through=previous.replace(day=same_day)))
             lines.append(f"By {previous:%B} {same_day} last month: {plural(then.billable, 'billable patient')}, ${then.total:,.2f}.")
             lines.append("Time logged before the month ends can still add to this.")
         return say(ReplyKind.REPORT, f"What the practice bills for {summary_words(scope.month, summary)}.", *lines)
@@ -287,22 +298,20 @@ class Questions:
                 return say(ReplyKind.REFUSED, None, f"Only admins and practitioners can see a colleague's time; ask {found.name} or an admin.")
             who = found
         start, end, words = period_bounds(slots.period or "today", self.today)
-        entries = staff_entries(self.s, who.id, start, end)
+        total, count, patients = staff_time_totals(self.s, who.id, start, end)
         yours = who.id == self.staff.id
-        if not entries:
+        if not count:
             return say(ReplyKind.MY_TIME, None, f"You have no time logged {words}." if yours else f"{who.name} has no time logged {words}.")
-        total = sum(e.minutes for e in entries)
         lines = []
-        for e in entries[: LIST_LIMIT * 2]:
+        for e in staff_entries(self.s, who.id, start, end, limit=LIST_LIMIT * 2):
             by = "" if e.performed_by == who.name else f" (by {e.performed_by})"
             program = "" if e.program == "CCM" else f" ({e.program})"
             when = "" if start == end else f"{day_words(e.service_date)}: "
             lines.append(f"• {when}{e.minutes} min {activity_words(e.activity)}{program}, patient {e.patient_key}{by}")
-        if len(entries) > LIST_LIMIT * 2:
-            lines.append(f"…and {len(entries) - LIST_LIMIT * 2} more.")
-        patients = len({e.patient_key for e in entries})
+        if count > LIST_LIMIT * 2:
+            lines.append(f"…and {count - LIST_LIMIT * 2} more.")
         owner = "Your time" if yours else f"{who.name}'s time"
-        title = f"{owner} {words}: {total} min in {plural(len(entries), 'entry', 'entries')} for {plural(patients, 'patient')}."
+        title = f"{owner} {words}: {total} min in {plural(count, 'entry', 'entries')} for {plural(patients, 'patient')}."
         return say(ReplyKind.MY_TIME, title, *lines)
 
     def staff_minutes(self, slots: Slots) -> Reply:
@@ -353,6 +362,17 @@ class Questions:
         if scope.practitioner is not None and status.episode.billing_practitioner_id != scope.practitioner.id:
             return False
         return scope.mine is None or status.episode.patient_id in scope.mine or status.episode.started_by_id == self.staff.id
+
+
+def _consent_gaps(rows: list[KeptRow]) -> list[ConsentGap]:
+    """Patients with time logged in the month but no consent on file for that program (as
+    bot.worklist.consent_gaps reads them from the engine's results)."""
+    out = []
+    for row in rows:
+        for blocker in sorted(blockers_of(row), key=lambda b: b.program):
+            if blocker.reason in ("no_consent", "consent_revoked") and blocker.logged:
+                out.append(ConsentGap(row.key, blocker.program, blocker.logged, blocker.reason == "consent_revoked"))
+    return out
 
 
 def _cut(lines: Sequence[str]) -> list[str]:

@@ -80,6 +80,17 @@ def write_csv(items: Iterable[PatientMonth], handle: TextIO, marks: Marks | None
         writer.writerows(_csv_rows(item, (marks or {}).get(item.patient.patient_id)))
 
 
+def csv_text(item: PatientMonth, mark: ComplexMark | None = None) -> str:
+    """One patient's rows of the CSV report, as write_csv writes them (for bot.kept to keep)."""
+    buffer = io.StringIO()
+    csv_writer(buffer).writerows(_csv_rows(item, mark))
+    return buffer.getvalue()
+
+
+def write_csv_header(handle: TextIO) -> None:
+    csv_writer(handle).writerow(CSV_COLUMNS)
+
+
 def _csv_rows(item: PatientMonth, mark: ComplexMark | None = None) -> list[list[Any]]:
     r = item.result
     tracks = {t: sum(p.get(t, 0) for p in r.minutes.values()) for t in ("practitioner", "clinical_staff", "non_clinical")}

@@ -18,11 +18,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
+from bot.kept import warm
 from bot.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
 RETRY_MINUTES = 10
+WARM_HOUR = 5  # local: before anyone asks
 
 
 def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool = False, now: Callable[[], datetime] | None = None) -> BaseScheduler:
@@ -47,6 +49,18 @@ def build_scheduler(reminders: Reminders, settings: Settings, *, blocking: bool 
             max_instances=1,
         )
     scheduler.add_job(wake, IntervalTrigger(minutes=RETRY_MINUTES, timezone=settings.tz), id="reminders-retry", coalesce=True, max_instances=1)
+
+    def keep_warm() -> None:
+        try:
+            count = warm(reminders.db, reminders.policy, clock().astimezone(settings.tz).date())
+            log.info("kept results: %d patients evaluated", count)
+        except Exception as exc:  # the first question evaluates whatever is still stale
+            log.error("kept results: %s", type(exc).__name__)
+
+    # Kept results (bot/kept.py) ready before the day's first "what will we bill": last month's
+    # comparison day moves every morning, and a deploy or a fee schedule import changes them all.
+    scheduler.add_job(keep_warm, CronTrigger(hour=WARM_HOUR, timezone=settings.tz), id="kept-results", misfire_grace_time=3600, coalesce=True, max_instances=1)
+    scheduler.add_job(keep_warm, id="kept-results-at-start", max_instances=1)
     # Catch up at start: today's reminders that were due while the bot was down.
     scheduler.add_job(wake, id="reminders-catch-up", max_instances=1)
     return scheduler

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Date, Select, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.audit import audit
 from storage.db import insert_for
 from storage.errors import ClosedMonth, FutureDate, InvalidValue, KeyReused, MinutesOutOfRange, NotAllowed
-from storage.models import ACTIVITIES, TOTAL_COLUMNS, AuditEvent, MonthTotal, Patient, Program, Staff, TimeEntry, utcnow
+from storage.models import ACTIVITIES, TOTAL_COLUMNS, AuditEvent, MonthTotal, Patient, Program, Staff, StaffMonthMinutes, TimeEntry, utcnow
 from storage.months import first_of_month, is_month_closed
 from storage.roster import require_active_patient, require_active_staff
 
@@ -54,16 +54,20 @@ def _bump_total(session: Session, entry: TimeEntry, sign: int) -> None:
         set_={column: getattr(MonthTotal, column) + getattr(stmt.excluded, column)},
     )
     session.execute(stmt)
+    by_staff = insert_for(session)(StaffMonthMinutes).values(
+        month=first_of_month(entry.service_date), staff_id=entry.performed_by_id, patient_id=entry.patient_id, minutes=sign * entry.minutes
+    )
+    session.execute(
+        by_staff.on_conflict_do_update(
+            index_elements=["month", "staff_id", "patient_id"], set_={"minutes": StaffMonthMinutes.minutes + by_staff.excluded.minutes}
+        )
+    )
 
 
 def rebuild_month_totals(session: Session) -> None:
-    """Recompute every month total from the active entries (after a bulk load, or as a repair)."""
-    dialect = session.get_bind().dialect.name
-    month = (
-        func.cast(func.date_trunc("month", TimeEntry.service_date), Date)
-        if dialect == "postgresql"
-        else func.date(TimeEntry.service_date, "start of month")
-    )
+    """Recompute every month total and every staff member's month minutes from the active
+    entries (after a bulk load, or as a repair)."""
+    month = month_of_entry(session)
     sums = [
         func.coalesce(func.sum(case(((TimeEntry.program == program) & (TimeEntry.track == track), TimeEntry.minutes), else_=0)), 0)
         for (program, track) in TOTAL_COLUMNS
@@ -75,7 +79,26 @@ def rebuild_month_totals(session: Session) -> None:
             select(month, TimeEntry.patient_id, *sums).where(TimeEntry.voided_at.is_(None)).group_by(month, TimeEntry.patient_id),
         )
     )
+    session.execute(delete(StaffMonthMinutes))
+    session.execute(insert(StaffMonthMinutes).from_select(["month", "staff_id", "patient_id", "minutes"], staff_minutes_select(session)))
 
+
+def month_of_entry(session: Session) -> ColumnElement[Any]:
+    """The first day of an entry's month, in the database's own SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.cast(func.date_trunc("month", TimeEntry.service_date), Date)
+    return func.date(TimeEntry.service_date, "start of month")
+
+
+def staff_minutes_select(session: Session) -> Select[Any]:
+    """(month, performer, patient, minutes) of the active entries: staff_month_minutes from scratch."""
+    month = month_of_entry(session)
+    performer = TimeEntry.performed_by_id
+    return (
+        select(month, performer, TimeEntry.patient_id, func.sum(TimeEntry.minutes))
+        .where(TimeEntry.voided_at.is_(None))
+        .group_by(month, performer, TimeEntry.patient_id)
+    )
 
 
 def entry_snapshot(entry: TimeEntry) -> dict[str, Any]:

@@ -141,6 +141,10 @@ class Patient(Base):
     programs: Mapped[str] = mapped_column(String(40), default="CCM")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Bumped by database triggers whenever anything the billing engine reads about the patient
+    # changes (this row, entries, consents, month facts, RPM episodes and readings): a kept
+    # result made from an older version is stale (storage/kept_results.py).
+    results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     billing_practitioner: Mapped[Staff | None] = relationship()
 
@@ -201,6 +205,8 @@ class TimeEntry(Base):
         Index("ix_time_entries_month", "service_date", "voided_at", "patient_id", "program", "track", "minutes"),
         Index("ix_time_entries_patient_date", "patient_id", "service_date"),
         Index("ix_time_entries_performer_date", "performed_by_id", "service_date"),
+        # With the one above, "my time" (performed or logged by me) is two index ranges, not the dates' every entry.
+        Index("ix_time_entries_logger_date", "logged_by_id", "service_date"),
         # Covers minutes by staff member: the month's entries by performer from the index alone.
         Index("ix_time_entries_month_staff", "service_date", "voided_at", "performed_by_id", "patient_id", "minutes"),
         Index("ix_time_entries_source_group", "source_group"),
@@ -272,6 +278,19 @@ class MonthTotal(Base):
     bhi_practitioner: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bhi_clinical_staff: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bhi_non_clinical: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StaffMonthMinutes(Base):
+    """Active minutes of one patient-month by the staff member who performed them, kept by the
+    ledger in the same transaction as the entries (as month_totals are): "minutes by staff"
+    reads one row per staff member and patient instead of every entry of the month."""
+
+    __tablename__ = "staff_month_minutes"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEvent(Base):
@@ -429,3 +448,31 @@ class RpmReading(Base):
     device_id: Mapped[str] = mapped_column(String(64), default="")  # "" when the export names none
     source: Mapped[str] = mapped_column(String(200))  # the file's name
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KeptResult(Base):
+    """The billing engine's answer for one patient-month, kept so that list questions and totals
+    are SQL over one row per patient instead of an evaluation of the whole practice.
+
+    A row is valid only while `version` equals the patient's `results_version` and `basis` equals
+    the policy and engine fingerprint it was made under; anything else is recomputed on the next
+    read (bot/kept.py). `through` is the last day counted: the month's last day, or an earlier
+    day for "the month as it stood on that day"."""
+
+    __tablename__ = "kept_results"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
+    through: Mapped[date] = mapped_column(Date, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(16))
+    billable: Mapped[bool] = mapped_column(Boolean)
+    total: Mapped[float] = mapped_column(Float)
+    estimated: Mapped[bool] = mapped_column(Boolean)
+    # "CCM 99490 1;CCM 99439 2": program, code and units of every code billed.
+    codes: Mapped[str] = mapped_column(Text, default="")
+    # One line per hard blocker: "program<TAB>reason<TAB>minutes logged in the program<TAB>detail".
+    blockers: Mapped[str] = mapped_column(Text, default="")
+    # The patient's rows of the month's CSV report, as bot.report writes them ("" for a month
+    # kept through an earlier day): the report of a kept month is these, in key order.
+    report: Mapped[str] = mapped_column(Text, default="")

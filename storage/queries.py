@@ -7,16 +7,28 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from storage.models import LIVE_RPM_CALL, PRACTITIONER_ENTRY, TOTAL_COLUMNS, Consent, MonthTotal, Patient, PatientMonthFact, Staff, TimeEntry, program_tuple
+from storage.models import (
+    LIVE_RPM_CALL,
+    PRACTITIONER_ENTRY,
+    TOTAL_COLUMNS,
+    Consent,
+    MonthTotal,
+    Patient,
+    PatientMonthFact,
+    Staff,
+    StaffMonthMinutes,
+    TimeEntry,
+    program_tuple,
+)
 from storage.records import NO_MINUTES, ConsentState, MinutesByProgram, PatientRecord, minutes_from_totals
 
 # Which patients a read covers: a SELECT of patient ids (run inside the database, so a scope of
@@ -211,18 +223,29 @@ class StaffEntry:
     source_group: str
 
 
-def staff_entries(session: Session, staff_id: int, start: date, end: date) -> list[StaffEntry]:
-    """A staff member's own active entries (performed or logged by them) between two local dates."""
+def staff_time_totals(session: Session, staff_id: int, start: date, end: date) -> tuple[int, int, int]:
+    """(minutes, entries, patients) of a staff member's own active entries between two dates, in
+    one aggregate: a physician's week at a large practice is tens of thousands of entries."""
+    query = select(func.coalesce(func.sum(TimeEntry.minutes), 0), func.count(), func.count(func.distinct(TimeEntry.patient_id)))
+    minutes, entries, patients = session.execute(query.where(*_active_in(start, end)).where(_own(staff_id))).one()
+    return int(minutes), int(entries), int(patients)
+
+
+def staff_entries(session: Session, staff_id: int, start: date, end: date, *, limit: int | None = None) -> list[StaffEntry]:
+    """A staff member's own active entries (performed or logged by them) between two local dates
+    (the first `limit` of them, oldest first, when given)."""
     performer = aliased(Staff)
+    # Columns, not entities: a physician's week at a large practice is tens of thousands of rows.
     query = (
-        select(TimeEntry, Patient.key, performer.name)
+        select(TimeEntry.id, Patient.key, TimeEntry.minutes, TimeEntry.service_date, TimeEntry.activity, TimeEntry.program, performer.name, TimeEntry.source_group)
         .join(Patient, Patient.id == TimeEntry.patient_id)
         .join(performer, performer.id == TimeEntry.performed_by_id)
         .where(*_active_in(start, end))
         .where(_own(staff_id))
         .order_by(TimeEntry.service_date, TimeEntry.id)
+        .limit(limit)
     )
-    return [StaffEntry(e.id, key, e.minutes, e.service_date, e.activity, e.program, name, e.source_group) for e, key, name in session.execute(query)]
+    return [StaffEntry(*row) for row in session.execute(query)]
 
 
 def patients_of(session: Session, staff_id: int, start: date, end: date) -> set[int]:
@@ -344,12 +367,40 @@ def visit_in(start: date, end: date, scope: PatientScope = None) -> Select[Any]:
 def minutes_by_staff(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:
     """(name, minutes, patients) per staff member who performed active time in the dates, most minutes first.
 
+    From the month's kept staff minutes (staff_month_minutes, one row per performer and patient)
+    when the dates are a whole month so far: from its first day, with no active entry after
+    `end` in it. Otherwise from the entries themselves."""
+    first = start.replace(day=1)
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    if start == first and end <= last and not _entries_after(session, end, last):
+        query = (
+            select(StaffMonthMinutes.staff_id, func.sum(StaffMonthMinutes.minutes), func.count())
+            .where(StaffMonthMinutes.month == first, StaffMonthMinutes.minutes > 0)
+            .group_by(StaffMonthMinutes.staff_id)
+        )
+        return _named(session, session.execute(query).all())
+    return minutes_by_staff_from_entries(session, start, end)
+
+
+def _entries_after(session: Session, end: date, last: date) -> bool:
+    later = select(TimeEntry.id).where(*_active_in(end + timedelta(days=1), last)).limit(1)
+    return end < last and session.execute(later).first() is not None
+
+
+def minutes_by_staff_from_entries(session: Session, start: date, end: date) -> list[tuple[str, int, int]]:
+    """minutes_by_staff for any dates, from the entries.
+
     Grouped by performer id alone, so the database reads ix_time_entries_month_staff and nothing
     else; the few names are looked up apart. The key is `performed_by_id + 0` because SQLite would
     otherwise walk ix_time_entries_performer_date for its order and fetch every row (2x slower)."""
     performer = (TimeEntry.performed_by_id + 0).label("performer")
     query = select(performer, func.sum(TimeEntry.minutes), func.count(func.distinct(TimeEntry.patient_id))).where(*_active_in(start, end)).group_by(performer)
-    rows = session.execute(query).all()
+    return _named(session, session.execute(query).all())
+
+
+def _named(session: Session, rows: Sequence[Any]) -> list[tuple[str, int, int]]:
     names = dict(session.execute(select(Staff.id, Staff.name).where(Staff.id.in_([r[0] for r in rows]))).all()) if rows else {}
     out = [(names[staff_id], int(minutes), int(patients)) for staff_id, minutes, patients in rows]
     return sorted(out, key=lambda row: (-row[1], row[0]))
+
+

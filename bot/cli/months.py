@@ -29,6 +29,7 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
     Without --as the operator at the shell asks; with it, the same rule as chat and Slack applies."""
     from bot.assistant import Assistant
     from bot.evaluation import policy_from, stream_month_results
+    from bot.kept import kept_report
     from bot.patient_month import Tally
     from bot.replies import summary_words
     from bot.report import write_csv, write_json
@@ -44,12 +45,16 @@ def report_cmd(c: Context, month: str, fmt: str, out: Path | None, by: str | Non
         _write_workbook(c, first, policy, out)
         return
     write = write_csv if fmt == "csv" else write_json
-    tally = Tally()
-    # Rows stream out a chunk of patients at a time: memory does not grow with the practice.
-    with c.db.session() as s, open_private(out) if out is not None else contextlib.nullcontext(sys.stdout) as handle:
-        write(tally.counting(stream_month_results(s, first, policy)), handle, complex_marks(s, first))
+    # The CSV of a month whose results are kept (bot.kept) is read from them; otherwise rows stream
+    # out a chunk of patients at a time. Either way memory does not grow with the practice.
+    with c.db.transaction() as s, open_private(out) if out is not None else contextlib.nullcontext(sys.stdout) as handle:
+        summary = kept_report(s, first, policy, handle) if fmt == "csv" else None
+        if summary is None:
+            tally = Tally()
+            write(tally.counting(stream_month_results(s, first, policy)), handle, complex_marks(s, first))
+            summary = tally.summary()
     if out is not None:
-        click.echo(f"wrote {out}: {summary_words(first, tally.summary())}", err=True)
+        click.echo(f"wrote {out}: {summary_words(first, summary)}", err=True)
 
 
 def _write_workbook(c: Context, first: date, policy: Any, out: Path | None) -> None:

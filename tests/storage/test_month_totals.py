@@ -1,4 +1,4 @@
-"""The ledger's month totals always equal the sum of the active entries."""
+"""The ledger's month totals and staff month minutes always equal the sums of the active entries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.entries import EntryDraft, log_entries, rebuild_month_totals, replace_source, void_source
-from storage.queries import month_minutes, month_totals
+from storage.queries import minutes_by_staff, minutes_by_staff_from_entries, month_minutes, month_totals
 from tests.conftest import TODAY, Roster, clear_tables
 
 operation = st.tuples(
@@ -46,6 +46,11 @@ def test_totals_match_entries_after_any_sequence(db, ops):
             kept = month_totals(s, month)
             summed = month_minutes(s, month, end)
             assert kept == summed
+            # Minutes by staff from the kept staff minutes equal the entries' own sums, for the
+            # whole month and for the month up to a day (which has entries after it: the entries).
+            for until in (end, month.replace(day=20)):
+                assert minutes_by_staff(s, month, until) == minutes_by_staff_from_entries(s, month, until)
         rebuild_month_totals(s)
+        assert minutes_by_staff(s, date(2026, 11, 1), date(2026, 11, 30)) == minutes_by_staff_from_entries(s, date(2026, 11, 1), date(2026, 11, 30))
         assert month_totals(s, date(2026, 11, 1)) == month_minutes(s, date(2026, 11, 1), date(2026, 11, 30))
         assert set(month_totals(s, date(2026, 11, 1))) <= {p.id for p in patients.values()}
