@@ -727,6 +727,9 @@ class Assistant:
         return keys, None
 
     def _undo_last(self, s: Session, staff: Staff, slots: Slots, today: date) -> Reply:
+        undone = self._corrections(s, staff, today).undo_newest()  # the newest action was a correction
+        if undone is not None:
+            return undone
         voided = void_last(s, by=staff)
         if not voided:
             return say(ReplyKind.UNDO, None, "Nothing to undo: you have no logged time left to take back.")

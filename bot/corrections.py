@@ -12,7 +12,7 @@ one; one that matches none says so. Nothing changes until exactly one entry is f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from bot.correction_grammar import Change, Correction, Pick, read_correction
 from bot.intents import Slots, period_bounds
 from bot.months import previous_month
 from bot.replies import LIST_LIMIT, Reply, ReplyKind, Section, activity_words, day_words, either, plural, say
-from storage.entries import Corrected, EntryDraft, correct_entry, correction_applied, default_program
+from storage.entries import Corrected, EntryDraft, correct_entry, correction_applied, default_program, newest_correction, newest_logged, undo_correction
 from storage.entry_picks import EntryFilter, earlier_twin, entry_by_number, entry_numbers, logged_at, own_entries
 from storage.errors import LedgerError
 from storage.models import Staff, TimeEntry, Track
@@ -34,6 +34,11 @@ BUTTON_ROWS = 20
 
 Words = Callable[[TimeEntry, date], str]
 Progress = Callable[[Session, Iterable[TimeEntry], date], list[str]]
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: compare them as aware."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def repeat_lines(s: Session, entries: Sequence[TimeEntry], tz: ZoneInfo) -> list[str]:
@@ -213,6 +218,30 @@ class Corrections:
         lines = (f"• was entry {numbers[old.id]}: {self.words(old, self.today)}", f"• now entry {numbers[new.id]}: {self.words(new, self.today)}")
         by = "" if owner.id == self.staff.id else f" (by {self.staff.name})"
         return Reply(ReplyKind.CORRECTED, (Section(f"Corrected {whose} entry{by}:", lines), Section(None, progress)))
+
+    # --- "undo" right after a correction ---------------------------------------------------------
+
+    def undo_newest(self) -> Reply | None:
+        """"undo" when the speaker's newest action was a correction: the correction is undone (its
+        replacement taken back, the entry it replaced or deleted restored), instead of taking back
+        the entries of an earlier message. None when the newest action was a logged message."""
+        event = newest_correction(self.s, self.staff)
+        if event is None:
+            return None
+        latest = newest_logged(self.s, self.staff)
+        if latest is not None and not latest.source_group.startswith("correction:") and _utc(latest.created_at) > _utc(event.at):
+            return None  # time logged after the correction: undo takes that back, as always
+        try:
+            done = undo_correction(self.s, event, by=self.staff, today=self.today, max_minutes=self.max_minutes)
+        except LedgerError as exc:
+            raise type(exc)(f"Nothing was changed. {exc}") from exc
+        if done is None:
+            return None
+        number = entry_numbers(self.s, done.restored.performed_by_id, [done.restored.id])[done.restored.id]
+        title = f"Undone your correction; back as entry {number}: {self.words(done.restored, self.today)}."
+        body = () if done.voided is None else (f"Taken back: {self.words(done.voided, self.today)}.",)
+        touched = [done.restored] + ([done.voided] if done.voided is not None else [])
+        return Reply(ReplyKind.UNDO, (Section(title, body), Section(None, tuple(self.progress(self.s, touched, self.today)))))
 
     def _may_change(self, entry: TimeEntry) -> bool:
         return self.staff.is_admin or self.staff.id in (entry.logged_by_id, entry.performed_by_id)

@@ -329,15 +329,16 @@ def void_source(session: Session, source_group: str, *, by: Staff, reason: str) 
     return void_entries(session, ids, by=by, reason=reason) if ids else []
 
 
+def newest_logged(session: Session, by: Staff) -> TimeEntry | None:
+    """The speaker's most recently logged entry that is still active."""
+    query = select(TimeEntry).where(TimeEntry.logged_by_id == by.id, TimeEntry.voided_at.is_(None))
+    return session.scalars(query.order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc()).limit(1)).first()
+
+
 def void_last(session: Session, *, by: Staff, reason: str = "undo") -> list[TimeEntry]:
     """Undo: void the entries of the speaker's most recent message that still has active entries."""
     require_active_staff(by)
-    last = session.scalars(
-        select(TimeEntry)
-        .where(TimeEntry.logged_by_id == by.id, TimeEntry.voided_at.is_(None))
-        .order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc())
-        .limit(1)
-    ).first()
+    last = newest_logged(session, by)
     if last is None:
         return []
     return void_source(session, last.source_group, by=by, reason=reason)
@@ -481,3 +482,44 @@ def correction_applied(session: Session, key: str) -> bool:
     """Whether the correction with this idempotency key was applied (the same message again is a retry)."""
     found = select(AuditEvent.id).where(AuditEvent.entity == "correction", AuditEvent.entity_id == _correction_key(key))
     return session.scalars(found.limit(1)).first() is not None
+
+
+@dataclass(frozen=True)
+class CorrectionUndone:
+    restored: TimeEntry  # a copy of the entry the correction replaced or deleted, active again
+    voided: TimeEntry | None  # the correction's replacement, taken back (None: it was a delete)
+
+
+def newest_correction(session: Session, by: Staff) -> AuditEvent | None:
+    """The speaker's newest correction, unless it was undone already."""
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.actor_id == by.id, AuditEvent.action == "entry.correct").order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if event is None:
+        return None
+    undone = select(AuditEvent.id).where(AuditEvent.entity == "correction-undo", AuditEvent.entity_id == event.entity_id)
+    return None if session.scalars(undone.limit(1)).first() is not None else event
+
+
+def undo_correction(session: Session, event: AuditEvent, *, by: Staff, today: date, max_minutes: int) -> CorrectionUndone | None:
+    """Undo a correction: its replacement (if any) is voided and the entry it replaced comes back
+    as a copy (same patient, minutes, day, activity and performer; the ledger never un-voids).
+    None when there is nothing to undo any more: the replacement was changed since."""
+    after = event.after or {}
+    old = session.get(TimeEntry, after.get("entry_id"))
+    new = session.get(TimeEntry, after["replaced_by"]) if after.get("replaced_by") else None
+    if old is None or (new is not None and new.voided_at is not None):
+        return None
+    if new is not None and not _void(session, new, by, "undo"):
+        raise InvalidValue("That entry was changed a moment ago by someone else, so nothing was changed; look at it again.")
+    draft = EntryDraft(old.patient.key, old.minutes, old.service_date, old.activity, old.program, old.note, old.interactive)
+    group = f"undo-correction:{event.id}"
+    added = _new_entries(
+        session, [draft], performed_by=old.performed_by, logged_by=by, source=old.source, source_group=group, key_prefix=group,
+        today=today, max_minutes=max_minutes, source_link=old.source_link, source_digest=None,
+    )  # fmt: skip
+    if added is None:  # another process undid it a moment ago
+        return None
+    audit(session, by, "entry.correct.undo", "correction-undo", event.entity_id, None, {"restored": added[0].id, "voided": new.id if new else None})
+    session.flush()
+    return CorrectionUndone(added[0], new)
