@@ -13,14 +13,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, select, text
 
 from bench.dataset import MONTH, Practice, open_bench_database
 from bot.billing import CONDITIONS_NEEDED, first_code_minutes
 from bot.months import month_bounds
 from storage.candidates import possibly_blocked, short_of_first_code
 from storage.kept_results import BLOCKED, code_billed, kept_query, stale_query
-from storage.models import LIVE_RPM_CALL, Consent, MonthTotal, TimeEntry
+from storage.models import LIVE_RPM_CALL, Consent, MonthTotal, StaffMonthMinutes, TimeEntry
 from storage.queries import keys_scope, patients_between
 
 FIRST, LAST = month_bounds(MONTH)
@@ -54,6 +54,13 @@ def reads(key: str) -> dict[str, Callable[[], Select[Any]]]:
         "kept results: the stale (every patient)": lambda: stale_query(FIRST, LAST, "0" * 16),
         "kept results: codes reached": lambda: kept_query(FIRST, LAST, "0" * 16, [code_billed("99490")]),
         "kept results: blocked": lambda: kept_query(FIRST, LAST, "0" * 16, [BLOCKED]),
+        "minutes by staff (kept per performer and patient)": lambda: select(StaffMonthMinutes.staff_id, func.sum(StaffMonthMinutes.minutes), func.count())
+        .where(StaffMonthMinutes.month == FIRST, StaffMonthMinutes.minutes > 0)
+        .group_by(StaffMonthMinutes.staff_id),
+        "my time this week (performed or logged by me)": lambda: select(func.sum(TimeEntry.minutes), func.count()).where(
+            TimeEntry.service_date >= LAST - timedelta(days=5), TimeEntry.service_date <= LAST, TimeEntry.voided_at.is_(None),
+            (TimeEntry.performed_by_id == 1) | (TimeEntry.logged_by_id == 1),
+        ),
         "nudges: whose patients (one query)": lambda: select(TimeEntry.performed_by_id, TimeEntry.patient_id).where(
             TimeEntry.service_date >= FIRST, TimeEntry.service_date <= FIRST + timedelta(days=13), TimeEntry.patient_id.in_(one)
         ),

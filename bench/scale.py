@@ -9,6 +9,7 @@ For each size and database it measures, in one process (medians of --runs after 
 - GROUP BY: a bare aggregate of the month's entries, the issue's yardstick for a question;
 - report: `ccmbot report --month 2026-10 --out FILE` run in-process in a fresh interpreter,
   with its peak memory growth (max RSS after, less RSS before) per patient;
+- report with nothing kept: the same after emptying the kept results, each run;
 - floor: fetching the report's inputs (patients, month totals, consents, live RPM calls) and
   writing one CSV row per patient, the least any report can cost;
 - what we bill with nothing kept: "what will we bill this month?" once, right after emptying the
@@ -40,7 +41,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, select, text
+from sqlalchemy import delete, func, select, text
 
 from bench.dataset import MID_MONTH_DAY, MONTH, Practice, ensure_dataset, open_bench_database
 from bench.questions import ASKER, QUESTIONS
@@ -49,7 +50,7 @@ from bot.config import Settings
 from bot.demo import DEMO_SPEAKER
 from bot.months import month_bounds
 from storage.db import Database
-from storage.models import Consent, MonthTotal, Patient, TimeEntry
+from storage.models import LIVE_RPM_CALL, Consent, MonthTotal, Patient, TimeEntry
 from storage.queries import panel
 
 NURSE = "UB00002"
@@ -80,16 +81,24 @@ def one_patient(database: Database, url: str, today: date, key: str, runs: int, 
     return {"log": statistics.median(log_times[1:]) * 1000, "status": status}
 
 
+def forget_kept(database: Database) -> bool:
+    """Empty the kept results (bot/kept.py), as an engine upgrade or a fee schedule import leaves
+    them; False on code older than the kept results."""
+    try:
+        from storage.models import KeptResult  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return False
+    with database.transaction() as s:
+        s.execute(delete(KeptResult))
+    return True
+
+
 def billing_cold_ms(database: Database, assistant: Assistant, today: date) -> float:
     """"what will we bill this month?" with no kept result (bot/kept.py): the first question
     after an upgrade of the engine or a fee schedule import, before the scheduler's warm-up.
     One run: the run itself keeps the results. 0 on code older than the kept results."""
-    try:
-        from storage.models import KeptResult  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
+    if not forget_kept(database):
         return 0.0
-    with database.transaction() as s:
-        s.execute(delete(KeptResult))
     gc.collect()
     t = time.perf_counter()
     assistant.handle(Message(ASKER, "what will we bill this month?", today=today))
@@ -124,8 +133,9 @@ def floor_ms(database: Database, runs: int) -> float:
                 consents.setdefault(row[0], []).append(row[1:])
             live = set(
                 s.scalars(
+                    # The report's own read of live calls, on its partial index (the predicate word for word).
                     select(TimeEntry.patient_id)
-                    .where(and_(TimeEntry.service_date >= first, TimeEntry.service_date <= last, TimeEntry.program == "RPM", TimeEntry.interactive.is_(True)))
+                    .where(text(LIVE_RPM_CALL), TimeEntry.service_date >= first, TimeEntry.service_date <= last)
                     .distinct()
                 )
             )
@@ -236,10 +246,18 @@ def measure_size(backend: str, size: int, runs: int) -> dict[str, float]:
     out["slowest question"] = max(questions.values())
     out["slowest question is"] = QUESTIONS.index(max(questions, key=lambda q: questions[q]))
     out["GROUP BY"] = group_by_ms(database, runs)
-    database.dispose()
+    # The report of a month whose results are kept (the questions above kept October's), then of
+    # one with nothing kept: the first report after an engine upgrade or a fee schedule import.
     reports = [report_run(url) for _ in range(runs)]
     out["report"] = statistics.median(r["seconds"] for r in reports) * 1000
     out["report KiB/patient"] = statistics.median(r["grown_kib"] for r in reports) / size
+    colds = []
+    for _ in range(runs):
+        forget_kept(database)
+        colds.append(report_run(url))
+    out["report cold"] = statistics.median(r["seconds"] for r in colds) * 1000
+    out["report cold KiB/patient"] = statistics.median(r["grown_kib"] for r in colds) / size
+    database.dispose()
     database = open_bench_database(url)
     out["floor"] = floor_ms(database, runs)
     database.dispose()
@@ -271,13 +289,14 @@ def main() -> None:
                 f"status {r['status']:.1f} ({r['status'] / demo['status']:.1f}x demo) | who needs time {r['who needs time']:.0f} | "
                 f"slowest question {r['slowest question']:.0f} ({QUESTIONS[int(r['slowest question is'])]!r}) | GROUP BY {r['GROUP BY']:.0f} | "
                 f"report {r['report']:.0f} (floor {r['floor']:.0f}, {r['report'] / r['floor']:.1f}x; {r['report KiB/patient']:.2f} KiB/patient) | "
+                f"report with nothing kept {r['report cold']:.0f} ({r['report cold'] / r['floor']:.1f}x; {r['report cold KiB/patient']:.2f} KiB/patient) | "
                 f"reminders mid-month {r['reminders']:.0f} ({int(r['reminder posts'])} posts) | "
                 f"what we bill with nothing kept {r['billing cold']:.0f}  [ms]",
                 flush=True,
             )
         if len(rows) > 1:
             sizes = sorted(rows)
-            keys = ("panel", "log", "status", "who needs time", "slowest question", "GROUP BY", "report", "floor", "reminders", "billing cold")
+            keys = ("panel", "log", "status", "who needs time", "slowest question", "GROUP BY", "report", "report cold", "floor", "reminders", "billing cold")
             print(f"{backend} growth exponents: " + ", ".join(f"{k} {exponent(sizes, [rows[n][k] for n in sizes]):.2f}" for k in keys), flush=True)
 
 
