@@ -451,6 +451,39 @@ class Assistant:
     ) -> tuple[Reply | None, dict[str, str]]:
         """A filled-in form (Slack's log-time modal): (confirmation, {}) or (None, {field: what is wrong})."""
         today = self.today(today)
+
+        def log(s: Session, staff: Staff, draft: EntryDraft) -> tuple[Reply | None, dict[str, str]]:
+            result = log_entries(
+                s,
+                [draft],
+                performed_by=staff,
+                logged_by=staff,
+                source="modal",
+                source_group=source_id,
+                today=today,
+                max_minutes=self.settings.max_minutes_per_entry,
+                source_link=link,
+                created_at=_utc(self._now()),
+            )
+            entry = result.entries[0]
+            if not result.duplicate:
+                ENTRIES.labels("modal").inc()
+            title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
+            return Reply(
+                ReplyKind.LOGGED,
+                (Section(title, tuple(repeat_lines(s, result.entries, self.settings.tz) if not result.duplicate else ())),
+                 Section(None, tuple(self._progress(s, result.entries, today)))),
+                entry_ids=(entry.id,),
+                duplicate=result.duplicate,
+            ), {}
+
+        return self._from_form(user, form, today, "logging", log)
+
+    def _from_form(
+        self, user: str, form: EntryForm, today: date, doing: str, work: Callable[[Session, Staff, EntryDraft], tuple[Reply | None, dict[str, str]]]
+    ) -> tuple[Reply | None, dict[str, str]]:
+        """The log form's doors (a new entry, an edit): the form's own checks, then one unit of
+        work for an active roster member; a ledger refusal is shown under the field it is about."""
         errors = form.errors(today, self.settings.max_minutes_per_entry)
         if errors:
             return None, errors
@@ -458,31 +491,8 @@ class Assistant:
             with self.db.transaction() as s:
                 staff = find_staff(s, user)
                 if staff is None or not staff.active:
-                    return None, {"patient": "You're not on the staff roster; ask an admin to add you before logging time."}
-                draft = form.draft()
-                result = log_entries(
-                    s,
-                    [draft],
-                    performed_by=staff,
-                    logged_by=staff,
-                    source="modal",
-                    source_group=source_id,
-                    today=today,
-                    max_minutes=self.settings.max_minutes_per_entry,
-                    source_link=link,
-                    created_at=_utc(self._now()),
-                )
-                entry = result.entries[0]
-                if not result.duplicate:
-                    ENTRIES.labels("modal").inc()
-                title = f"Logged {self._entry_words(entry, today)} ({staff.name})."
-                return Reply(
-                    ReplyKind.LOGGED,
-                    (Section(title, tuple(repeat_lines(s, result.entries, self.settings.tz) if not result.duplicate else ())),
-                     Section(None, tuple(self._progress(s, result.entries, today)))),
-                    entry_ids=(entry.id,),
-                    duplicate=result.duplicate,
-                ), {}
+                    return None, {"patient": f"You're not on the staff roster; ask an admin to add you before {doing} time."}
+                return work(s, staff, form.draft())
         except LedgerError as exc:
             return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
 
@@ -517,22 +527,16 @@ class Assistant:
         """The edit form sent: the same checks as a new entry's form, then the entry is replaced
         (reason "corrected"): (confirmation, {}) or (None, {field: what is wrong})."""
         today = self.today(today)
-        errors = form.errors(today, self.settings.max_minutes_per_entry)
-        if errors:
-            return None, errors
-        try:
-            with self.db.transaction() as s:
-                staff = find_staff(s, user)
-                if staff is None or not staff.active:
-                    return None, {"patient": "You're not on the staff roster; ask an admin to add you before changing time."}
-                corrections = self._corrections(s, staff, today)
-                corrections.key, corrections.source = source_id, "modal"
-                reply = corrections.apply_form(entry_id, form.draft())
-                if reply.kind.is_refusal:
-                    return None, {"patient": reply.text}
-                return reply, {}
-        except LedgerError as exc:
-            return None, {FORM_FIELD_FOR.get(exc.reason, "patient"): str(exc)}
+
+        def correct(s: Session, staff: Staff, draft: EntryDraft) -> tuple[Reply | None, dict[str, str]]:
+            corrections = self._corrections(s, staff, today)
+            corrections.key, corrections.source = source_id, "modal"
+            reply = corrections.apply_form(entry_id, draft)
+            if reply.kind.is_refusal:
+                return None, {"patient": reply.text}
+            return reply, {}
+
+        return self._from_form(user, form, today, "changing", correct)
 
     def home(self, user: str, today: date | None = None) -> Home | Reply:
         """What a staff member sees on the bot's Home tab."""
