@@ -47,6 +47,7 @@ def amounts_import(c: Context, file: Path, year: int, factor: str, gpci: str | N
     if done.setting != c.settings.fee_schedule_setting:
         click.echo(f"note: CCMBOT_FEE_SCHEDULE_SETTING is {c.settings.fee_schedule_setting}, so these {SETTING_WORDS[done.setting]} amounts are not used", err=True)
     click.echo("note: a running bot and scheduler use these amounts within a minute", err=True)
+    c.warm_kept_results()  # the kept results priced with the old amounts are stale now
 
 
 @amounts.command("list")

@@ -66,6 +66,20 @@ class Context:
     def today(self, override: date | None = None) -> date:
         return override or local_today(self.settings.tz)
 
+    def warm_kept_results(self) -> None:
+        """Re-evaluate the kept billing results a change made stale (bot/kept.py: this month, last
+        month and its same day), so the first question or report after an upgrade or an import
+        of amounts does not wait for the whole practice."""
+        import time
+
+        from bot.evaluation import policy_from
+        from bot.kept import warm
+
+        started = time.perf_counter()
+        count = warm(self.db, policy_from(self.settings, db=self.db), self.today())
+        if count:
+            click.echo(f"kept billing results: {count} patient-months re-evaluated in {time.perf_counter() - started:.1f} s", err=True)
+
     def close(self) -> None:
         """Release the database's connections when the invocation ends."""
         if self._database is not None:

@@ -18,11 +18,15 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@click.option("--warm/--no-warm", default=True, show_default=True, help="Re-evaluate the stale kept billing results after migrating")
 @pass_ctx
-def db_upgrade(c: Context) -> None:
-    """Apply migrations up to the newest schema."""
+def db_upgrade(c: Context, warm: bool) -> None:
+    """Apply migrations up to the newest schema, then bring the kept billing results up to date
+    (an upgrade that changes the billing code makes them stale)."""
     database = c.db  # opening the database migrates it
     click.echo(f"database at {redact(database.url)} is at the newest schema")
+    if warm:
+        c.warm_kept_results()
 
 
 @click.group(cls=CcmGroup)

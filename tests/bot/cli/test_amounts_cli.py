@@ -58,6 +58,9 @@ def test_import_list_and_the_report_use_the_imported_amounts(practice: Ccmbot) -
     assert done.stdout.splitlines()[0] == "imported PPRRVU_sample.csv: 5 2026 non-facility amounts (national, conversion factor 33.4009)"
     assert "  99490     62.46" in done.stdout.splitlines()
     assert "note: not in the file, so still the built-in amount: 99437, 99487" in done.stderr
+    # The kept results priced with the old amounts are re-evaluated at once: this month and last
+    # month whole, one patient each (whatever today is: the new amounts change every row's basis).
+    assert "kept billing results: 2 patient-months re-evaluated" in done.stderr
 
     listed = practice("amounts", "list").stdout.splitlines()
     assert listed[0].startswith("2026 non-facility (in use): conversion factor 33.4009, national; from PPRRVU_sample.csv, imported 20")
@@ -65,6 +68,7 @@ def test_import_list_and_the_report_use_the_imported_amounts(practice: Ccmbot) -
         "  99490     62.46", "  99439     47.43", "  99491     84.84", "  99457     49.43", "  99470     25.05",
     ]  # fmt: skip
 
+    assert "99490,1,62.46" in practice("report", "--month", "2026-11").stdout  # the CSV, kept or streamed
     after = json.loads(practice("report", "--month", "2026-11", "--format", "json").stdout)
     assert after[0]["codes"] == [{"code": "99490", "units": 1, "amount": 62.46}] and after[0]["estimate"] is False
     status = practice("status", "123", "--month", "2026-11").stdout

@@ -6,6 +6,7 @@ tests/test_cli_smoke.py runs the few things only a real process can show."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,13 @@ def test_a_csv_saved_by_excel_on_windows_is_read_with_a_note(ccmbot: Ccmbot, wor
 def test_a_missing_amounts_file_is_refused_at_start(ccmbot: Ccmbot, workdir: Path) -> None:
     r = ccmbot("status", "123", env={"CCMBOT_AMOUNTS_CSV": str(workdir / "nope.csv")})
     assert r.exit_code == 2 and "CCMBOT_AMOUNTS_CSV" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_brings_the_kept_billing_results_up_to_date(practice: Ccmbot) -> None:
+    """An upgrade may change the billing code, which makes every kept result stale: `db upgrade`
+    re-evaluates them before the bot answers anyone, and then has nothing left to do."""
+    first = practice("db", "upgrade")
+    assert first.exit_code == 0 and re.search(r"kept billing results: \d+ patient-months re-evaluated", first.stderr), first.stderr
+    again = practice("db", "upgrade")
+    assert again.exit_code == 0 and "kept billing results" not in again.stderr
+    assert "kept billing results" not in practice("db", "upgrade", "--no-warm").stderr
