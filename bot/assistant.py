@@ -195,6 +195,15 @@ class RpmChanged:
         return self.outcome != "unchanged"
 
 
+def _practitioner_or_admin(s: Session, staff: Staff, what: str, ask: str) -> Reply | None:
+    """The refusal for what only practitioners and admins may do (consent, complex marks), naming
+    up to three people who may; None when the staff member may."""
+    if staff.is_admin or staff.track == Track.practitioner:
+        return None
+    who = either([m.name for m in consent_recorders(s)[:3]] or ["an admin"])
+    return say(ReplyKind.REFUSED, None, f"Only practitioners (physician, NP, PA, CNS, CNM) and admins can {what}. Ask {who} to {ask}.")
+
+
 def _rpm_changed(key: str, change: EpisodeChange) -> RpmChanged:
     e, old = change.episode, change.ended
     ended = (old.start_date, old.end_date) if old is not None and old.end_date is not None else None
@@ -796,10 +805,7 @@ class Assistant:
             return say(ReplyKind.ERROR, None, str(exc))
 
     def _may_record_consent(self, s: Session, staff: Staff) -> Reply | None:
-        if staff.is_admin or staff.track == Track.practitioner:
-            return None
-        who = either([m.name for m in consent_recorders(s)[:3]] or ["an admin"])
-        return say(ReplyKind.REFUSED, None, f"Only practitioners (physician, NP, PA, CNS, CNM) and admins can record consent. Ask {who} to record it.")
+        return _practitioner_or_admin(s, staff, "record consent", "record it")
 
     def _recorded_consent(
         self, s: Session, staff: Staff | None, key: str, program: str, status: str, method: str | None, when: date, today: date
@@ -820,7 +826,10 @@ class Assistant:
         key, tail = key_match.group("key"), key_match.group("tail")
         key = clean_key(key)
         words = set(re.findall(r"[a-z]+", tail.lower()))
-        program = next((p.upper() for p in ("ccm", "pcm", "rpm") if p in words), "CCM")
+        named = [p for p in LOGGED_PROGRAMS if p.lower() in words]
+        if len(named) > 1:
+            return say(ReplyKind.ERROR, None, f"One program at a time: you named {' and '.join(named)}. Nothing was recorded. {usage}")
+        program = named[0] if named else "CCM"
         status = (
             "declined"
             if words & {"declined", "declines", "refused", "no"}
@@ -871,15 +880,7 @@ class Assistant:
             return say(ReplyKind.ERROR, None, str(exc))
 
     def _may_mark_complex(self, s: Session, staff: Staff) -> Reply | None:
-        if staff.is_admin or staff.track == Track.practitioner:
-            return None
-        who = either([m.name for m in consent_recorders(s)[:3]] or ["an admin"])
-        return say(
-            ReplyKind.REFUSED,
-            None,
-            "Only practitioners (physician, NP, PA, CNS, CNM) and admins can mark a month complex: it is the billing "
-            f"practitioner's medical decision making. Ask {who} to mark it.",
-        )
+        return _practitioner_or_admin(s, staff, "mark a month complex: it is the billing practitioner's medical decision making", "mark it")
 
     @staticmethod
     def _marked_complex(s: Session, staff: Staff, key: str, month: date, reason: str | None, today: date) -> ComplexMarked:

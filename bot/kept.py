@@ -16,11 +16,11 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from bot.evaluation import month_results, with_time_candidates
 from bot.months import month_bounds
 from bot.patient_month import MonthSummary, PatientMonth
 from bot.report import csv_text, write_csv_header
-from storage.kept_results import KeptRow, NewKept, active_count, forget_other_days, has_other_days, keep, report_rows, stale_patients
+from storage.kept_results import KeptRow, NewKept, ReportRow, active_count, forget_other_days, has_other_days, keep, report_rows, stale_patients
 from storage.months import complex_marks
 from storage.queries import PatientScope, ids_scope
 from storage.records import ComplexMark
@@ -136,25 +136,13 @@ def kept_report(session: Session, month: date, policy: Policy, handle: TextIO) -
         return None
     refresh(session, first, policy)
     write_csv_header(handle)
-    patients = billable = 0
-    total = 0.0
-    estimated = False
-    units: Counter[str] = Counter()
-    for is_billable, amount, is_estimate, codes, rows in report_rows(session, first, last, key):
-        handle.write(rows)
-        patients += 1
-        if is_billable:
-            billable += 1
-            total += amount
-            estimated = estimated or is_estimate
-            _count_codes(codes, units)
-    return MonthSummary(patients, billable, round(total, 2), estimated, tuple(sorted(units.items())))
 
+    def written() -> Iterator[ReportRow]:
+        for row in report_rows(session, first, last, key):
+            handle.write(row.report)
+            yield row
 
-def _count_codes(codes: str, units: Counter[str]) -> None:
-    for part in codes.split(";"):
-        _, code, count = part.split(" ")
-        units[code] += int(count)
+    return summary_of(written())
 
 
 # --- reading kept rows -------------------------------------------------------------------------
@@ -186,7 +174,20 @@ def blockers_of(row: KeptRow) -> list[KeptBlocker]:
     return out
 
 
-def summary_of(rows: Iterable[KeptRow]) -> MonthSummary:
+class _Summed(Protocol):
+    """A kept row as the summary reads it (KeptRow, ReportRow)."""
+
+    @property
+    def billable(self) -> bool: ...
+    @property
+    def total(self) -> float: ...
+    @property
+    def estimated(self) -> bool: ...
+    @property
+    def codes(self) -> str: ...
+
+
+def summary_of(rows: Iterable[_Summed]) -> MonthSummary:
     """The month summary (the same as bot.patient_month.summarize over the engine's results)."""
     patients = billable = 0
     total = 0.0
@@ -198,7 +199,9 @@ def summary_of(rows: Iterable[KeptRow]) -> MonthSummary:
             billable += 1
             total += row.total
             estimated = estimated or row.estimated
-            _count_codes(row.codes, units)
+            for part in row.codes.split(";"):
+                _, code, count = part.split(" ")
+                units[code] += int(count)
     return MonthSummary(patients, billable, round(total, 2), estimated, tuple(sorted(units.items())))
 
 

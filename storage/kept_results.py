@@ -13,9 +13,9 @@ from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import KeptResult, Patient
 from storage.queries import PatientScope, _in_scope
 
@@ -79,9 +79,7 @@ def keep(session: Session, month: date, through: date, basis: str, rows: Sequenc
     if not rows:
         return
     values = [{"month": month, "through": through, "basis": basis, **row._asdict()} for row in sorted(rows)]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(KeptResult)
+    statement = insert_for(session)(KeptResult)
     columns = ("version", "basis", "billable", "total", "estimated", "codes", "blockers", "report")
     statement = statement.on_conflict_do_update(
         index_elements=["month", "through", "patient_id"],
@@ -100,6 +98,7 @@ def forget_other_days(session: Session, month: date, keep_through: Iterable[date
     session.execute(delete(KeptResult).where(KeptResult.month == month, KeptResult.through.not_in(list(keep_through))))
 
 
+# Asked before forget_other_days: on SQLite a DELETE takes the write lock even when it deletes nothing.
 def has_other_days(session: Session, month: date, keep_through: Iterable[date]) -> bool:
     query = select(KeptResult.patient_id).where(KeptResult.month == month, KeptResult.through.not_in(list(keep_through))).limit(1)
     return session.execute(query).first() is not None
@@ -120,9 +119,17 @@ def kept_rows(session: Session, month: date, through: date, basis: str, where: S
     return [KeptRow._make(row) for row in session.execute(kept_query(month, through, basis, where, scope))]
 
 
-def report_rows(session: Session, month: date, through: date, basis: str) -> Iterator[tuple[bool, float, bool, str, str]]:
-    """(billable, total, estimated, codes, report rows) of every active patient's valid kept row,
-    in key order, fetched a few thousand at a time: the month's report, streamed."""
+class ReportRow(NamedTuple):
+    billable: bool
+    total: float
+    estimated: bool
+    codes: str
+    report: str  # the patient's rows of the CSV report
+
+
+def report_rows(session: Session, month: date, through: date, basis: str) -> Iterator[ReportRow]:
+    """Every active patient's valid kept row with its report rows, in key order, fetched a few
+    thousand at a time: the month's report, streamed."""
     query = (
         select(KeptResult.billable, KeptResult.total, KeptResult.estimated, KeptResult.codes, KeptResult.report)
         .join(Patient, _kept_for(month, through, basis))
@@ -131,7 +138,7 @@ def report_rows(session: Session, month: date, through: date, basis: str) -> Ite
         .execution_options(yield_per=2_000)
     )
     for row in session.execute(query):
-        yield row.billable, row.total, row.estimated, row.codes, row.report
+        yield ReportRow._make(row)
 
 
 def code_billed(code: str) -> ColumnElement[bool]:

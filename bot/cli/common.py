@@ -114,6 +114,15 @@ def open_database(url: str) -> Database:
         fail(f"cannot open the database at {redact(url)}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
+def encoding_note(file: Path) -> None:
+    """Say so when an imported CSV was read as Windows-1252 rather than UTF-8."""
+    from storage.spreadsheet import read_csv_text
+
+    note = read_csv_text(file)[1]
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
 def redact(url: str) -> str:
     """Hide a password in a database URL before it is printed."""
     from sqlalchemy.engine import make_url

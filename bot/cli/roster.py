@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import DATE, CcmGroup, Context, as_date, fail, pass_ctx
+from bot.cli.common import DATE, CcmGroup, Context, as_date, encoding_note, fail, pass_ctx
 
 # --- staff -----------------------------------------------------------------
 
@@ -54,7 +54,7 @@ def staff_import(c: Context, file: Path) -> None:
 
     with c.db.transaction() as s:
         rows, changed = import_staff_csv(s, file)
-    _encoding_note(file)
+    encoding_note(file)
     click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
 
 
@@ -128,17 +128,8 @@ def patients_import(c: Context, file: Path) -> None:
     today = c.today()
     with c.db.transaction() as s:
         rows, changed = import_patients_csv(s, file, today=today)
-    _encoding_note(file)
+    encoding_note(file)
     click.echo(f"imported {file.name}: {rows} rows, {changed} changed")
-
-
-def _encoding_note(file: Path) -> None:
-    """Say so when a CSV was read as Windows-1252 rather than UTF-8."""
-    from storage.spreadsheet import read_csv_text
-
-    note = read_csv_text(file)[1]
-    if note:
-        click.echo(f"note: {note}", err=True)
 
 
 @patients.command("complex")

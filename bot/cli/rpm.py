@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.common import DATE, CcmGroup, Context, as_date, fail, pass_ctx
+from bot.cli.common import DATE, CcmGroup, Context, as_date, encoding_note, fail, pass_ctx
 
 if TYPE_CHECKING:  # for annotations only: the commands import them when they run
     from bot.assistant import RpmChanged
@@ -96,17 +96,8 @@ def readings_import(c: Context, file: Path, today_opt: datetime | None) -> None:
         if len(exc.problems) > PROBLEMS_SHOWN:
             click.echo(f"error: …and {len(exc.problems) - PROBLEMS_SHOWN} more", err=True)
         fail(f"{len(exc.problems)} problem(s) in {file.name}; nothing was imported.")
-    _encoding_note(file)
+    encoding_note(file)
     click.echo(f"imported {file.name}: {result.rows} rows, {result.days} patient-days with data, {result.new} new (patient, day, device) rows")
-
-
-def _encoding_note(file: Path) -> None:
-    """Say so when the CSV was read as Windows-1252 rather than UTF-8."""
-    from storage.spreadsheet import read_csv_text
-
-    note = read_csv_text(file)[1]
-    if note:
-        click.echo(f"note: {note}", err=True)
 
 
 COMMANDS: tuple[click.Command, ...] = (rpm,)

@@ -101,7 +101,8 @@ def test_kept_rows_equal_the_engine_before_and_after_a_change(
         assert refresh(s, month, policy, through=through) == len(changed)  # the changed patients alone
         assert _kept(s, month, policy, through) == _engine_rows(s, month, policy, through)
         items = month_results(s, month, policy)
-        assert summary_of(kept_rows(s, month, month_bounds(month)[1], basis(policy))) == summarize(items) or through is not None
+        if through is None:  # the whole month was kept: its summary is the engine's
+            assert summary_of(kept_rows(s, month, month_bounds(month)[1], basis(policy))) == summarize(items)
         # The report from kept rows is the streamed report, byte for byte, with the same summary.
         buffer = io.StringIO()
         assert kept_report(s, month, policy, buffer) == summarize(items)
